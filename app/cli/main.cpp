@@ -1,0 +1,346 @@
+// `exhibit`: the headless command line. Thin: parses, calls the engine, prints.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "exhibit/acquire.hpp"
+#include "exhibit/source.hpp"
+
+namespace {
+
+using namespace exhibit;
+
+// Exit codes, documented in README.md.
+enum Exit : int {
+    kOk = 0,
+    kInternal = 1,
+    kUsage = 2,
+    kSource = 3,
+    kOutput = 4,
+    kVerifyFailed = 5,
+    kUnreadable = 6,
+    kSourceChanged = 7,
+    kCancelled = 8,
+};
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void on_signal(int) {
+    g_cancel.store(true);
+}
+
+int fail(const Error& e, int code) {
+    std::cerr << "exhibit: " << e.message << "\n";
+    return code;
+}
+
+int source_exit(const Error& e) {
+    switch (e.kind) {
+        case ErrorKind::InvalidArgument:
+            return kUsage;
+        case ErrorKind::SourceChanged:
+            return kSourceChanged;
+        case ErrorKind::Internal:
+            return kInternal;
+        default:
+            return kSource;
+    }
+}
+
+std::string human(double bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 4) {
+        bytes /= 1024;
+        ++u;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+    return text;
+}
+
+std::string clock_text(double seconds) {
+    if (seconds < 0)
+        return "--:--";
+    auto s = static_cast<long>(seconds + 0.5);
+    char text[32];
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    return text;
+}
+
+// One self-overwriting line on stderr while the job runs, only on a terminal.
+void show_progress(const ProgressSnapshot& p) {
+    double pct = p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
+    std::fprintf(
+        stderr, "\r%-10s %10s / %-10s %5.1f%%  %8.1f MB/s  ETA %s  unreadable sectors: %llu  ",
+        p.stage, human(static_cast<double>(p.done)).c_str(),
+        human(static_cast<double>(p.total)).c_str(), pct, p.bytes_per_second / 1e6,
+        clock_text(p.eta_seconds).c_str(), static_cast<unsigned long long>(p.unreadable_sectors));
+    std::fflush(stderr);
+}
+
+nlohmann::json info_json(const SourceInfo& s) {
+    nlohmann::json j = {{"kind", to_string(s.kind)},
+                        {"path", s.path},
+                        {"size", s.size},
+                        {"sector_size", s.sector_size},
+                        {"segments", s.segments}};
+    if (s.device) {
+        const auto& d = *s.device;
+        j["device"] = {{"name", d.name},
+                       {"bus", d.bus},
+                       {"vendor", d.vendor},
+                       {"model", d.model},
+                       {"serial", d.serial},
+                       {"usb_id", d.usb_id},
+                       {"removable", d.removable},
+                       {"kernel_read_only", d.kernel_read_only},
+                       {"hardware_blocker", d.hardware_blocker}};
+    }
+    if (s.ewf) {
+        nlohmann::json errors = nlohmann::json::array();
+        for (auto [sector, count] : s.ewf->acquiry_errors) {
+            errors.push_back({{"sector", sector}, {"count", count}});
+        }
+        j["ewf"] = {{"format", s.ewf->format},         {"compression", s.ewf->compression},
+                    {"chunk_size", s.ewf->chunk_size}, {"header", s.ewf->header},
+                    {"stored_md5", s.ewf->stored_md5}, {"stored_sha1", s.ewf->stored_sha1},
+                    {"acquiry_errors", errors}};
+    }
+    return j;
+}
+
+int run_info(const std::string& path, const OpenOptions& options, bool json) {
+    auto source = open_source(path, options);
+    if (!source)
+        return fail(source.error(), source_exit(source.error()));
+    const SourceInfo& s = (*source)->info();
+    if (json) {
+        std::cout << info_json(s).dump(2) << "\n";
+        return kOk;
+    }
+    std::cout << "source:       " << s.path << "\n"
+              << "type:         " << to_string(s.kind) << "\n"
+              << "size:         " << s.size << " bytes (" << human(static_cast<double>(s.size))
+              << ")\n"
+              << "sector size:  " << s.sector_size << "\n"
+              << "segments:     " << s.segments.size() << "\n";
+    for (const auto& seg : s.segments)
+        std::cout << "  " << seg << "\n";
+    if (s.device) {
+        const auto& d = *s.device;
+        std::cout << "device:       " << d.name << " (" << d.bus << ")\n"
+                  << "vendor:       " << d.vendor << "\n"
+                  << "model:        " << d.model << "\n"
+                  << "serial:       " << d.serial << "\n";
+        if (!d.usb_id.empty())
+            std::cout << "usb id:       " << d.usb_id << "\n";
+        std::cout << "protection:   "
+                  << (d.kernel_read_only ? "kernel read-only flag set"
+                                         : "hardware write-blocker declared: " + d.hardware_blocker)
+                  << "\n";
+    }
+    if (s.ewf) {
+        std::cout << "ewf format:   " << s.ewf->format << "\n"
+                  << "compression:  " << s.ewf->compression << "\n"
+                  << "stored md5:   " << (s.ewf->stored_md5.empty() ? "(none)" : s.ewf->stored_md5)
+                  << "\n"
+                  << "stored sha1:  "
+                  << (s.ewf->stored_sha1.empty() ? "(none)" : s.ewf->stored_sha1) << "\n";
+        for (const auto& [key, value] : s.ewf->header) {
+            std::cout << "  " << key << ": " << value << "\n";
+        }
+        for (auto [sector, count] : s.ewf->acquiry_errors) {
+            std::cout << "  acquiry error: sector " << sector << ", " << count << " sectors\n";
+        }
+    }
+    return kOk;
+}
+
+struct AcquireArgs {
+    std::string source;
+    std::string out;
+    std::string format = "e01";
+    std::string segment_size;
+    std::string compression = "none";
+    CaseInfo case_info;
+    bool no_verify = false;
+    bool json = false;
+    std::string hardware_blocker;
+};
+
+int run_acquire(const AcquireArgs& a) {
+    AcquisitionPlan plan;
+    plan.out_dir = a.out;
+    plan.format = a.format == "raw"     ? ImageFormat::Raw
+                  : a.format == "split" ? ImageFormat::SplitRaw
+                                        : ImageFormat::Ewf;
+    plan.compression = a.compression == "fast"   ? Compression::Fast
+                       : a.compression == "best" ? Compression::Best
+                                                 : Compression::None;
+    if (!a.segment_size.empty()) {
+        auto size = parse_size(a.segment_size);
+        if (!size)
+            return fail(size.error(), kUsage);
+        plan.segment_size = *size;
+    }
+    plan.case_info = a.case_info;
+    plan.verify = !a.no_verify;
+
+    OpenOptions options;
+    options.hardware_blocker = a.hardware_blocker;
+    auto source = open_source(a.source, options);
+    if (!source)
+        return fail(source.error(), source_exit(source.error()));
+
+    JobProgress progress;
+    Expected<AcquisitionResult> result = make_error(ErrorKind::Internal, "acquisition did not run");
+    std::atomic<bool> done{false};
+    std::thread job([&] {
+        result = acquire(**source, plan, progress, g_cancel);
+        done.store(true);
+    });
+    const bool tty = ::isatty(STDERR_FILENO) && !a.json;
+    while (!done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (tty)
+            show_progress(progress.snapshot());
+    }
+    job.join();
+    if (tty)
+        std::fprintf(stderr, "\r%*s\r", 110, "");
+
+    if (!result) {
+        const Error& e = result.error();
+        return fail(e, e.kind == ErrorKind::InvalidArgument ? kOutput : kInternal);
+    }
+    const AcquisitionResult& r = *result;
+    if (a.json) {
+        std::cout << acquisition_json(r);
+    } else {
+        std::cout << r.summary << "\n";
+        if (r.status != AcquisitionStatus::Failed && r.status != AcquisitionStatus::Cancelled) {
+            std::cout << "md5:    " << r.hashes.md5 << "\n"
+                      << "sha1:   " << r.hashes.sha1 << "\n"
+                      << "sha256: " << r.hashes.sha256 << "\n";
+        }
+        for (const auto& u : r.unreadable) {
+            std::cout << "unreadable: bytes " << u.offset << "-" << (u.offset + u.length - 1)
+                      << " (" << u.length / r.source.sector_size << " sectors, errno "
+                      << u.sys_errno << ")\n";
+        }
+        for (const auto& c : r.verification) {
+            if (!c.match) {
+                std::cout << "MISMATCH " << to_string(c.algorithm) << ": acquired " << c.acquired
+                          << ", image reads back as "
+                          << (c.verified.empty() ? "(absent)" : c.verified) << "\n";
+            }
+        }
+        std::cout << "record: " << r.record.string() << "\n";
+    }
+    switch (r.status) {
+        case AcquisitionStatus::Completed:
+            return kOk;
+        case AcquisitionStatus::CompletedWithErrors:
+            return kUnreadable;
+        case AcquisitionStatus::VerificationFailed:
+            return kVerifyFailed;
+        case AcquisitionStatus::Cancelled:
+            return kCancelled;
+        case AcquisitionStatus::Failed:
+            break;
+    }
+    if (!a.json)
+        std::cerr << "exhibit: " << r.error->message << "\n";
+    switch (r.error->kind) {
+        case ErrorKind::NoSpace:
+        case ErrorKind::Io:
+            return kOutput;
+        case ErrorKind::SourceChanged:
+            return kSourceChanged;
+        default:
+            return kInternal;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    CLI::App app{"Exhibit: field triage and acquisition of digital evidence"};
+    app.set_version_flag("--version", "exhibit 0.1.0");
+    app.require_subcommand(1);
+
+    AcquireArgs acq;
+    auto* acquire_cmd = app.add_subcommand(
+        "acquire", "Image a source (device, raw, split raw or E01) into a verified image");
+    acquire_cmd->add_option("SOURCE", acq.source, "Device or image to acquire")->required();
+    acquire_cmd->add_option("--out", acq.out, "Output directory (created if missing)")->required();
+    acquire_cmd->add_option("--format", acq.format, "Image format")
+        ->check(CLI::IsMember({"e01", "raw", "split"}))
+        ->capture_default_str();
+    acquire_cmd->add_option("--segment-size", acq.segment_size,
+                            "Segment size for E01 or split raw, e.g. 2G (default 1.4G for E01, 2G "
+                            "for split)");
+    acquire_cmd->add_option("--compression", acq.compression, "E01 compression")
+        ->check(CLI::IsMember({"none", "fast", "best"}))
+        ->capture_default_str();
+    acquire_cmd->add_option("--case", acq.case_info.case_number, "Case reference");
+    acquire_cmd->add_option("--exhibit", acq.case_info.evidence_number,
+                            "Exhibit (evidence) reference, e.g. JD/1");
+    acquire_cmd->add_option("--examiner", acq.case_info.examiner, "Examiner name");
+    acquire_cmd->add_option("--description", acq.case_info.description,
+                            "Description of the exhibit");
+    acquire_cmd->add_option("--notes", acq.case_info.notes, "Notes");
+    acquire_cmd->add_flag("--no-verify", acq.no_verify,
+                          "Skip reading the image back after writing");
+    acquire_cmd->add_flag("--json", acq.json, "Print the acquisition record as JSON");
+    acquire_cmd->add_option("--hardware-blocker", acq.hardware_blocker,
+                            "Declare the hardware write-blocker (\"make model serial\") a writable "
+                            "device is attached through");
+
+    std::string info_source, info_blocker;
+    bool info_as_json = false;
+    auto* info_cmd =
+        app.add_subcommand("info", "Describe a source: type, size, segments, metadata");
+    info_cmd->add_option("SOURCE", info_source, "Device or image")->required();
+    info_cmd->add_flag("--json", info_as_json, "Print as JSON");
+    info_cmd->add_option(
+        "--hardware-blocker", info_blocker,
+        "Declare the hardware write-blocker a writable device is attached through");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "exhibit: " << e.what() << " (see `exhibit --help`)\n";
+        return kUsage;
+    }
+
+    try {
+        if (*acquire_cmd)
+            return run_acquire(acq);
+        if (*info_cmd) {
+            OpenOptions options;
+            options.hardware_blocker = info_blocker;
+            return run_info(info_source, options, info_as_json);
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "exhibit: internal error: " << e.what() << "\n";
+        return kInternal;
+    }
+    return kUsage;
+}

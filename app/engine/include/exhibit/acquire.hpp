@@ -1,0 +1,133 @@
+// Acquisition: one sequential read of a source into a verified image, with MD5, SHA-1
+// and SHA-256 computed from that same read.
+//
+//   AcquisitionPlan plan;
+//   plan.format = ImageFormat::Ewf;
+//   plan.out_dir = "/media/exhibit-out/JD1";
+//   plan.case_info.case_number = "OP-BLUEBIRD";
+//   JobProgress progress;
+//   std::atomic<bool> cancel{false};
+//   auto result = acquire(*source, plan, progress, cancel);
+//
+// Promises
+// - Each byte is read once; hashes and the image writer consume the same buffer.
+// - Unreadable sectors are retried, narrowed down to single sectors, zero-filled in the
+//   image and listed exactly in the result (and, for E01, in its error section). Such a
+//   run ends as CompletedWithErrors, never as a plain success.
+// - Output files carry a `.partial` name until the image is finished and flushed. A run
+//   that fails or is cancelled leaves them so named, with `<name>.acquisition.json`
+//   saying why: nothing incomplete ever looks whole.
+// - With `verify` on, the finished image is read back through the same readers a lab
+//   would use (libewf for E01) and every hash is recomputed and compared.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exhibit/error.hpp"
+#include "exhibit/hashing.hpp"
+#include "exhibit/progress.hpp"
+#include "exhibit/source.hpp"
+
+namespace exhibit {
+
+enum class ImageFormat { Ewf, Raw, SplitRaw };
+enum class Compression { None, Fast, Best };
+const char* to_string(ImageFormat format);
+const char* to_string(Compression compression);
+
+// Case metadata written into the E01 header and the acquisition record.
+struct CaseInfo {
+    std::string case_number;
+    std::string evidence_number;
+    std::string examiner;
+    std::string description;
+    std::string notes;
+};
+
+struct AcquisitionPlan {
+    ImageFormat format = ImageFormat::Ewf;
+    std::filesystem::path out_dir;
+    std::string basename = "image";
+    // E01: maximum segment file size; split raw: segment size. 0 = format default
+    // (1.4 GiB for E01 like ewfacquire, 2 GiB for split raw).
+    std::uint64_t segment_size = 0;
+    Compression compression = Compression::None;
+    CaseInfo case_info;
+    bool verify = true;
+    std::size_t block_size = 4u << 20;  // bytes per sequential read
+    int retries = 2;                    // extra attempts before narrowing a failed read
+};
+
+// A range of the source that could not be read and is zero-filled in the image.
+struct UnreadableRange {
+    std::uint64_t offset = 0;  // bytes, sector-aligned
+    std::uint64_t length = 0;  // bytes
+    int sys_errno = 0;
+};
+
+enum class AcquisitionStatus {
+    Completed,            // every byte read; image finished (and verified when asked)
+    CompletedWithErrors,  // finished, but some sectors were unreadable and zero-filled
+    VerificationFailed,   // finished, but reading it back gave different hashes
+    Cancelled,            // stopped by the operator; output left as .partial
+    Failed,               // stopped by an error; output left as .partial
+};
+const char* to_string(AcquisitionStatus status);
+
+struct HashCheck {
+    HashAlgorithm algorithm;
+    std::string acquired;
+    std::string verified;
+    bool match = false;
+};
+
+struct AcquisitionResult {
+    AcquisitionStatus status = AcquisitionStatus::Failed;
+    std::string summary;         // one sentence for the operator
+    std::optional<Error> error;  // set for Failed and Cancelled
+    SourceInfo source;
+    ImageFormat format = ImageFormat::Ewf;
+    Compression compression = Compression::None;
+    CaseInfo case_info;
+    std::uint64_t bytes_read = 0;
+    Hashes hashes;  // of the image as written (unreadable sectors as zeros)
+    std::vector<UnreadableRange> unreadable;
+    std::uint64_t unreadable_sectors = 0;
+    bool verified = false;  // a verification pass ran to the end
+    std::vector<HashCheck> verification;
+    std::vector<std::filesystem::path> outputs;  // image files, then the record
+    std::filesystem::path record;                // <basename>.acquisition.json
+    std::string started;                         // UTC, RFC 3339 with milliseconds
+    std::string finished;
+    double seconds = 0;
+    double verify_seconds = 0;
+};
+
+// Runs the whole acquisition. Returns a result for every run that got as far as creating
+// output (including failed and cancelled ones, which say why); returns an Error only when
+// the plan itself is unusable (bad directory, files already there, bad segment size).
+Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
+                                    JobProgress& progress, const std::atomic<bool>& cancel);
+
+// Reads the whole source once and returns its MD5, SHA-1 and SHA-256. Any read error fails.
+Expected<Hashes> hash_source(Source& source, JobProgress& progress, const std::atomic<bool>& cancel,
+                             std::size_t block_size = 4u << 20);
+
+// "2G", "640M", "1.5G", "4096" -> bytes (binary units). Error on anything else.
+Expected<std::uint64_t> parse_size(const std::string& text);
+
+// UTC now as RFC 3339 with milliseconds, e.g. 2026-11-21T22:43:55.123Z.
+std::string utc_timestamp();
+
+}  // namespace exhibit
+
+namespace exhibit {
+// The result as the JSON object stored in <basename>.acquisition.json and printed by
+// `exhibit acquire --json`.
+std::string acquisition_json(const AcquisitionResult& result, const std::string& phase = "final");
+}  // namespace exhibit

@@ -1,0 +1,317 @@
+#include "exhibit/acquire.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "acquire/pipeline.hpp"
+#include "acquire/record.hpp"
+
+namespace exhibit {
+
+namespace fs = std::filesystem;
+using namespace acquire_detail;
+
+const char* to_string(ImageFormat format) {
+    switch (format) {
+        case ImageFormat::Ewf:
+            return "e01";
+        case ImageFormat::Raw:
+            return "raw";
+        case ImageFormat::SplitRaw:
+            return "split";
+    }
+    return "unknown";
+}
+
+const char* to_string(Compression compression) {
+    switch (compression) {
+        case Compression::None:
+            return "none";
+        case Compression::Fast:
+            return "fast";
+        case Compression::Best:
+            return "best";
+    }
+    return "unknown";
+}
+
+const char* to_string(AcquisitionStatus status) {
+    switch (status) {
+        case AcquisitionStatus::Completed:
+            return "completed";
+        case AcquisitionStatus::CompletedWithErrors:
+            return "completed with unreadable sectors";
+        case AcquisitionStatus::VerificationFailed:
+            return "verification failed";
+        case AcquisitionStatus::Cancelled:
+            return "cancelled";
+        case AcquisitionStatus::Failed:
+            return "failed";
+    }
+    return "unknown";
+}
+
+std::string utc_timestamp() {
+    auto now = std::chrono::system_clock::now();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char text[40];
+    std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
+    return text;
+}
+
+Expected<std::uint64_t> parse_size(const std::string& text) {
+    auto bad = [&] {
+        return make_error(ErrorKind::InvalidArgument,
+                          "size '" + text + "' is not a size like 2G, 640M or 4096");
+    };
+    if (text.empty())
+        return bad();
+    std::size_t used = 0;
+    double number = 0;
+    try {
+        number = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return bad();
+    }
+    std::string unit = text.substr(used);
+    if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b'))
+        unit.pop_back();
+    if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I'))
+        unit.pop_back();
+    double scale = 1;
+    if (unit.empty())
+        scale = 1;
+    else if (unit == "K" || unit == "k")
+        scale = 1024.0;
+    else if (unit == "M" || unit == "m")
+        scale = 1024.0 * 1024;
+    else if (unit == "G" || unit == "g")
+        scale = 1024.0 * 1024 * 1024;
+    else if (unit == "T" || unit == "t")
+        scale = 1024.0 * 1024 * 1024 * 1024;
+    else
+        return bad();
+    double bytes = number * scale;
+    if (!(bytes >= 1) || bytes > 9.0e18 || std::isnan(bytes))
+        return bad();
+    return static_cast<std::uint64_t>(bytes);
+}
+
+Expected<Hashes> hash_source(Source& source, JobProgress& progress, const std::atomic<bool>& cancel,
+                             std::size_t block_size) {
+    PipelineOptions options;
+    options.block_size = block_size;
+    options.recover_errors = false;
+    progress.begin_stage("hashing", source.info().size);
+    auto out = run_pipeline(source, nullptr, options, progress, cancel);
+    if (!out)
+        return out.error();
+    return out->hashes;
+}
+
+namespace {
+
+Status check_plan(const AcquisitionPlan& plan) {
+    if (plan.out_dir.empty()) {
+        return make_error(ErrorKind::InvalidArgument, "no output directory was given");
+    }
+    if (plan.basename.empty() || plan.basename.find('/') != std::string::npos) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "image name '" + plan.basename + "' must be a plain file name");
+    }
+    if (plan.block_size < 4096 || plan.block_size % 4096 != 0) {
+        return make_error(ErrorKind::InvalidArgument, "block size must be a multiple of 4096");
+    }
+    std::error_code ec;
+    if (fs::exists(plan.out_dir, ec) && !fs::is_directory(plan.out_dir, ec)) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "output " + plan.out_dir.string() + " exists and is not a directory");
+    }
+    fs::create_directories(plan.out_dir, ec);
+    if (ec) {
+        return errno_error("cannot create output directory " + plan.out_dir.string(), ec.value());
+    }
+    for (const auto& name : planned_names(plan)) {
+        if (fs::exists(name, ec)) {
+            return make_error(ErrorKind::InvalidArgument,
+                              name.string() +
+                                  " already exists; choose another --out directory rather than "
+                                  "overwrite earlier work");
+        }
+    }
+    return ok();
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+    char text[32];
+    if (bytes >= (1ull << 30)) {
+        std::snprintf(text, sizeof text, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+    } else {
+        std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1ull << 20));
+    }
+    return text;
+}
+
+// Re-reads the finished image through the reader a lab would use and compares hashes.
+Status verify_image(AcquisitionResult& result, JobProgress& progress,
+                    const std::atomic<bool>& cancel) {
+    auto start = std::chrono::steady_clock::now();
+    Expected<std::unique_ptr<Source>> image =
+        result.format == ImageFormat::Ewf ? open_ewf(result.outputs.front())
+        : result.format == ImageFormat::SplitRaw
+            ? open_split_raw(result.outputs, result.outputs.front().string())
+            : open_raw(result.outputs.front());
+    if (!image)
+        return image.error();
+    if ((*image)->info().size != result.bytes_read) {
+        return make_error(ErrorKind::Format, "the image holds " +
+                                                 std::to_string((*image)->info().size) +
+                                                 " bytes of media, not the " +
+                                                 std::to_string(result.bytes_read) + " acquired");
+    }
+    PipelineOptions options;
+    options.recover_errors = false;
+    progress.begin_stage("verifying", result.bytes_read);
+    auto out = run_pipeline(**image, nullptr, options, progress, cancel);
+    if (!out)
+        return out.error();
+    const Hashes& a = result.hashes;
+    const Hashes& v = out->hashes;
+    result.verification = {{HashAlgorithm::Md5, a.md5, v.md5, a.md5 == v.md5},
+                           {HashAlgorithm::Sha1, a.sha1, v.sha1, a.sha1 == v.sha1},
+                           {HashAlgorithm::Sha256, a.sha256, v.sha256, a.sha256 == v.sha256}};
+    if (result.format == ImageFormat::Ewf) {
+        // The hashes libewf stored in the E01's own hash sections must agree too.
+        const auto& meta = (*image)->info().ewf;
+        std::string md5 = meta ? meta->stored_md5 : "";
+        std::string sha1 = meta ? meta->stored_sha1 : "";
+        result.verification.push_back({HashAlgorithm::Md5, a.md5, md5, a.md5 == md5});
+        result.verification.push_back({HashAlgorithm::Sha1, a.sha1, sha1, a.sha1 == sha1});
+    }
+    result.verified = true;
+    result.verify_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return ok();
+}
+
+}  // namespace
+
+Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
+                                    JobProgress& progress, const std::atomic<bool>& cancel) {
+    if (auto s = check_plan(plan); !s)
+        return s.error();
+    AcquisitionResult result;
+    result.source = source.info();
+    result.format = plan.format;
+    result.compression = plan.format == ImageFormat::Ewf ? plan.compression : Compression::None;
+    result.case_info = plan.case_info;
+    result.record = plan.out_dir / (plan.basename + ".acquisition.json");
+    result.started = utc_timestamp();
+
+    auto sink = plan.format == ImageFormat::Ewf ? make_ewf_sink(plan, source.info())
+                                                : make_raw_sink(plan, source.info().size);
+    if (!sink)
+        return sink.error();
+
+    // The record exists from the start, so even a power cut leaves a file that says an
+    // acquisition began here and never finished.
+    if (auto s = write_record(result, "running"); !s)
+        return s.error();
+
+    auto start = std::chrono::steady_clock::now();
+    PipelineOptions options;
+    options.block_size = plan.block_size;
+    options.retries = plan.retries;
+    progress.begin_stage("reading", source.info().size);
+    auto out = run_pipeline(source, sink->get(), options, progress, cancel);
+
+    auto end_with = [&](AcquisitionStatus status, Error error) -> Expected<AcquisitionResult> {
+        result.status = status;
+        result.error = error;
+        result.outputs = (*sink)->files();
+        result.summary = (status == AcquisitionStatus::Cancelled ? "Acquisition cancelled: "
+                                                                 : "Acquisition failed: ") +
+                         error.message + "; the output is incomplete and kept as .partial files.";
+        result.finished = utc_timestamp();
+        result.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        progress.begin_stage(status == AcquisitionStatus::Cancelled ? "cancelled" : "failed", 0);
+        (void)write_record(result, "incomplete");
+        result.outputs.push_back(result.record);
+        return result;
+    };
+
+    if (!out) {
+        auto status = out.error().kind == ErrorKind::Cancelled ? AcquisitionStatus::Cancelled
+                                                               : AcquisitionStatus::Failed;
+        return end_with(status, out.error());
+    }
+    result.bytes_read = out->bytes;
+    result.hashes = out->hashes;
+    result.unreadable = out->unreadable;
+    for (const auto& r : result.unreadable) {
+        result.unreadable_sectors +=
+            r.length / std::max<std::uint32_t>(1, source.info().sector_size);
+    }
+    progress.begin_stage("finishing", 0);
+    if (auto s = (*sink)->finish(result.hashes, result.unreadable); !s) {
+        return end_with(AcquisitionStatus::Failed, s.error());
+    }
+    result.outputs = (*sink)->files();
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    if (plan.verify) {
+        if (auto s = verify_image(result, progress, cancel); !s) {
+            auto status = s.error().kind == ErrorKind::Cancelled ? AcquisitionStatus::Cancelled
+                                                                 : AcquisitionStatus::Failed;
+            Error e = s.error();
+            e.message = "verification could not finish: " + e.message;
+            result.status = status;
+            result.error = e;
+            result.summary = "Image written, but " + e.message + ".";
+            result.finished = utc_timestamp();
+            progress.begin_stage("failed", 0);
+            (void)write_record(result, "unverified");
+            result.outputs.push_back(result.record);
+            return result;
+        }
+    }
+    bool all_match = true;
+    for (const auto& c : result.verification)
+        all_match = all_match && c.match;
+
+    std::string what = human_bytes(result.bytes_read) + " acquired to " + to_string(plan.format);
+    if (!all_match) {
+        result.status = AcquisitionStatus::VerificationFailed;
+        result.summary = what +
+                         ", but verification FAILED: the image reads back with different "
+                         "hashes.";
+    } else if (!result.unreadable.empty()) {
+        result.status = AcquisitionStatus::CompletedWithErrors;
+        result.summary = what + ", completed with " + std::to_string(result.unreadable_sectors) +
+                         " unreadable sectors (zero-filled, listed in the record)" +
+                         (result.verified ? "; verified." : "; not verified.");
+    } else {
+        result.status = AcquisitionStatus::Completed;
+        result.summary =
+            what + (result.verified ? ", completed and verified (MD5, SHA-1, SHA-256 match)."
+                                    : ", completed; verification was skipped.");
+    }
+    result.finished = utc_timestamp();
+    progress.begin_stage("done", 0);
+    if (auto s = write_record(result, "final"); !s) {
+        return end_with(AcquisitionStatus::Failed, s.error());
+    }
+    result.outputs.push_back(result.record);
+    return result;
+}
+
+}  // namespace exhibit

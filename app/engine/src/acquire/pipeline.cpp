@@ -1,0 +1,201 @@
+#include "acquire/pipeline.hpp"
+
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "acquire/block_ring.hpp"
+
+namespace exhibit::acquire_detail {
+
+namespace {
+
+// Records a zero-filled range, merging it with the previous one when they touch and
+// failed the same way.
+void add_unreadable(std::vector<UnreadableRange>& ranges, std::uint64_t offset,
+                    std::uint64_t length, int err) {
+    if (!ranges.empty()) {
+        auto& last = ranges.back();
+        if (last.offset + last.length == offset && last.sys_errno == err) {
+            last.length += length;
+            return;
+        }
+    }
+    ranges.push_back({offset, length, err});
+}
+
+bool is_vanished(const Error& e) {
+    return e.kind == ErrorKind::SourceChanged;
+}
+
+class Reader {
+  public:
+    Reader(Source& source, const PipelineOptions& options, JobProgress& progress)
+        : source_(source),
+          options_(options),
+          progress_(progress),
+          sector_(source.info().sector_size ? source.info().sector_size : 512) {}
+
+    // Fills `out` with the bytes at `offset`, recovering what can be recovered.
+    Status read_block(std::uint64_t offset, std::span<std::byte> out) {
+        std::optional<Error> last;
+        for (int attempt = 0; attempt <= options_.retries; ++attempt) {
+            auto n = read_fully(source_, offset, out);
+            if (n && *n == out.size())
+                return ok();
+            if (n)
+                return shrank(offset + *n);
+            if (is_vanished(n.error()) || !options_.recover_errors)
+                return n.error();
+            last = n.error();
+        }
+        return narrow(offset, out);
+    }
+
+    std::vector<UnreadableRange> unreadable;
+
+  private:
+    // Bisects a failed range down to single sectors: the halves that read are kept, the
+    // sectors that do not (after retries) are zero-filled and recorded.
+    Status narrow(std::uint64_t offset, std::span<std::byte> out) {
+        if (out.size() <= sector_) {
+            int err = 0;
+            for (int attempt = 0; attempt <= options_.retries; ++attempt) {
+                auto n = read_fully(source_, offset, out);
+                if (n && *n == out.size())
+                    return ok();
+                if (n)
+                    return shrank(offset + *n);
+                if (is_vanished(n.error()))
+                    return n.error();
+                err = n.error().sys_errno;
+            }
+            std::memset(out.data(), 0, out.size());
+            add_unreadable(unreadable, offset, out.size(), err);
+            progress_.add_unreadable_sectors(1);
+            return ok();
+        }
+        std::size_t sectors = (out.size() + sector_ - 1) / sector_;
+        std::size_t half = sectors / 2 * sector_;
+        auto n = read_fully(source_, offset, out.first(half));
+        if (!n) {
+            if (is_vanished(n.error()))
+                return n.error();
+            if (auto s = narrow(offset, out.first(half)); !s)
+                return s;
+        } else if (*n != half) {
+            return shrank(offset + *n);
+        }
+        auto rest = out.subspan(half);
+        auto m = read_fully(source_, offset + half, rest);
+        if (!m) {
+            if (is_vanished(m.error()))
+                return m.error();
+            return narrow(offset + half, rest);
+        }
+        if (*m != rest.size())
+            return shrank(offset + half + *m);
+        return ok();
+    }
+
+    Error shrank(std::uint64_t at) {
+        return make_error(ErrorKind::SourceChanged,
+                          "source " + source_.info().path + " ended at byte " + std::to_string(at) +
+                              " though it reported " + std::to_string(source_.info().size) +
+                              " bytes; it was removed or changed during the read");
+    }
+
+    Source& source_;
+    const PipelineOptions& options_;
+    JobProgress& progress_;
+    std::size_t sector_;
+};
+
+}  // namespace
+
+Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
+                                      const PipelineOptions& options, JobProgress& progress,
+                                      const std::atomic<bool>& cancel) {
+    const std::uint64_t size = source.info().size;
+    const int consumers = sink ? 3 : 2;
+    BlockRing ring(options.slots, options.block_size, consumers);
+
+    Digest md5(HashAlgorithm::Md5), sha1(HashAlgorithm::Sha1), sha256(HashAlgorithm::Sha256);
+    std::optional<Error> sink_error;
+    {
+        std::jthread md5_worker([&] {
+            while (const Block* b = ring.next(0)) {
+                md5.update(b->bytes());
+                ring.release(0);
+            }
+        });
+        std::jthread sha_worker([&] {
+            while (const Block* b = ring.next(1)) {
+                sha1.update(b->bytes());
+                sha256.update(b->bytes());
+                ring.release(1);
+            }
+        });
+        std::jthread writer;
+        if (sink) {
+            writer = std::jthread([&] {
+                while (const Block* b = ring.next(2)) {
+                    if (auto s = sink->write(b->bytes()); !s) {
+                        sink_error = s.error();
+                        ring.abort();
+                        return;
+                    }
+                    progress.add_done(b->length);
+                    ring.release(2);
+                }
+            });
+        }
+
+        Reader reader(source, options, progress);
+        std::optional<Error> read_error;
+        for (std::uint64_t offset = 0; offset < size;) {
+            if (cancel.load(std::memory_order_relaxed)) {
+                read_error =
+                    make_error(ErrorKind::Cancelled,
+                               "the operator cancelled the read at byte " + std::to_string(offset));
+                break;
+            }
+            Block* block = ring.claim();
+            if (!block)
+                break;  // the writer failed; its error says why
+            std::size_t length = static_cast<std::size_t>(
+                std::min<std::uint64_t>(options.block_size, size - offset));
+            block->offset = offset;
+            block->length = length;
+            if (auto s = reader.read_block(offset, {block->data, length}); !s) {
+                read_error = s.error();
+                break;
+            }
+            ring.publish();
+            if (!sink)
+                progress.add_done(length);
+            offset += length;
+        }
+        if (read_error) {
+            ring.abort();
+        } else {
+            ring.close();
+        }
+        // The workers join here, at the end of this scope.
+        md5_worker.join();
+        sha_worker.join();
+        if (writer.joinable())
+            writer.join();
+        if (read_error)
+            return *read_error;
+        if (sink_error)
+            return *sink_error;
+        PipelineOutput out;
+        out.unreadable = std::move(reader.unreadable);
+        out.bytes = size;
+        out.hashes = {md5.finish_hex(), sha1.finish_hex(), sha256.finish_hex()};
+        return out;
+    }
+}
+
+}  // namespace exhibit::acquire_detail

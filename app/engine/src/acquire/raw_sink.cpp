@@ -1,0 +1,168 @@
+// Raw and split raw image files.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "acquire/image_sink.hpp"
+#include "exhibit/platform/block_device.hpp"
+
+namespace exhibit::acquire_detail {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kDefaultSplitSize = 2ull << 30;
+const std::string kPartial = ".partial";
+
+fs::path segment_name(const AcquisitionPlan& plan, std::size_t index) {
+    if (plan.format == ImageFormat::Raw)
+        return plan.out_dir / (plan.basename + ".raw");
+    char ext[16];
+    std::snprintf(ext, sizeof ext, ".%03zu", index + 1);
+    return plan.out_dir / (plan.basename + ext);
+}
+
+class RawSink final : public ImageSink {
+  public:
+    RawSink(const AcquisitionPlan& plan, std::uint64_t segment_size)
+        : plan_(plan), segment_size_(segment_size) {}
+
+    Status write(std::span<const std::byte> bytes) override {
+        while (!bytes.empty()) {
+            if (!fd_.valid() || written_in_segment_ == segment_size_) {
+                if (auto s = next_segment(); !s)
+                    return s;
+            }
+            std::size_t room = static_cast<std::size_t>(
+                std::min<std::uint64_t>(bytes.size(), segment_size_ - written_in_segment_));
+            ssize_t n = ::write(fd_.get(), bytes.data(), room);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                int err = n < 0 ? errno : ENOSPC;
+                return errno_error("cannot write image file " + names_.back().string() +
+                                       " at offset " + std::to_string(written_in_segment_),
+                                   err);
+            }
+            // Start write-back now so dirty pages do not pile up and the final flush is
+            // short; this does not wait for the disk.
+            ::sync_file_range(fd_.get(), static_cast<off_t>(written_in_segment_), n,
+                              SYNC_FILE_RANGE_WRITE);
+            written_in_segment_ += static_cast<std::uint64_t>(n);
+            bytes = bytes.subspan(static_cast<std::size_t>(n));
+        }
+        return ok();
+    }
+
+    Status finish(const Hashes&, const std::vector<UnreadableRange>&) override {
+        if (!fd_.valid()) {  // an empty source still gets its (empty) image file
+            if (auto s = next_segment(); !s)
+                return s;
+        }
+        if (auto s = close_current(); !s)
+            return s;
+        for (auto& name : names_) {
+            fs::path final_name = name.string().substr(0, name.string().size() - kPartial.size());
+            std::error_code ec;
+            fs::rename(name, final_name, ec);
+            if (ec)
+                return errno_error("cannot rename " + name.string(), ec.value());
+            name = final_name;
+        }
+        return sync_directory();
+    }
+
+    std::vector<fs::path> files() const override { return names_; }
+
+  private:
+    Status next_segment() {
+        if (auto s = close_current(); !s)
+            return s;
+        fs::path name = segment_name(plan_, names_.size()).string() + kPartial;
+        int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return errno_error("cannot create image file " + name.string(), errno);
+        fd_ = platform::FileDescriptor(fd);
+        names_.push_back(name);
+        written_in_segment_ = 0;
+        return ok();
+    }
+
+    Status close_current() {
+        if (!fd_.valid())
+            return ok();
+        if (::fdatasync(fd_.get()) != 0) {
+            return errno_error("cannot flush image file " + names_.back().string(), errno);
+        }
+        int fd = fd_.release();
+        if (::close(fd) != 0) {
+            return errno_error("cannot close image file " + names_.back().string(), errno);
+        }
+        return ok();
+    }
+
+    Status sync_directory() {
+        platform::FileDescriptor dir;
+        if (auto ec = platform::open_read_only(plan_.out_dir, dir)) {
+            return errno_error("cannot open " + plan_.out_dir.string(), ec.value());
+        }
+        if (::fsync(dir.get()) != 0) {
+            return errno_error("cannot flush directory " + plan_.out_dir.string(), errno);
+        }
+        return ok();
+    }
+
+    AcquisitionPlan plan_;
+    std::uint64_t segment_size_;
+    platform::FileDescriptor fd_;
+    std::vector<fs::path> names_;
+    std::uint64_t written_in_segment_ = 0;
+};
+
+}  // namespace
+
+std::vector<fs::path> planned_names(const AcquisitionPlan& plan) {
+    std::vector<fs::path> names;
+    switch (plan.format) {
+        case ImageFormat::Raw:
+            names.push_back(segment_name(plan, 0));
+            break;
+        case ImageFormat::SplitRaw:
+            names.push_back(segment_name(plan, 0));
+            break;
+        case ImageFormat::Ewf:
+            names.push_back(plan.out_dir / (plan.basename + ".E01"));
+            break;
+    }
+    names.push_back(names.back().string() + kPartial);
+    if (plan.format == ImageFormat::Ewf) {
+        names.push_back(plan.out_dir / (plan.basename + ".partial.E01"));
+    }
+    names.push_back(plan.out_dir / (plan.basename + ".acquisition.json"));
+    return names;
+}
+
+Expected<std::unique_ptr<ImageSink>> make_raw_sink(const AcquisitionPlan& plan,
+                                                   std::uint64_t media_size) {
+    std::uint64_t segment = UINT64_MAX;
+    if (plan.format == ImageFormat::SplitRaw) {
+        segment = plan.segment_size ? plan.segment_size : kDefaultSplitSize;
+        if (segment < 1 << 20) {
+            return make_error(ErrorKind::InvalidArgument,
+                              "split raw segments must be at least 1M, not " +
+                                  std::to_string(segment) + " bytes");
+        }
+        if ((media_size + segment - 1) / segment > 999) {
+            return make_error(ErrorKind::InvalidArgument,
+                              "segment size " + std::to_string(segment) +
+                                  " would need more than 999 split raw segments; choose a larger "
+                                  "--segment-size");
+        }
+    }
+    return std::unique_ptr<ImageSink>(new RawSink(plan, segment));
+}
+
+}  // namespace exhibit::acquire_detail

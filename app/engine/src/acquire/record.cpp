@@ -1,0 +1,122 @@
+#include "acquire/record.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+namespace exhibit {
+
+namespace {
+
+nlohmann::json source_json(const SourceInfo& s) {
+    nlohmann::json j = {{"kind", to_string(s.kind)},
+                        {"path", s.path},
+                        {"segments", s.segments},
+                        {"size", s.size},
+                        {"sector_size", s.sector_size}};
+    if (s.device) {
+        const auto& d = *s.device;
+        j["device"] = {{"name", d.name},
+                       {"bus", d.bus},
+                       {"vendor", d.vendor},
+                       {"model", d.model},
+                       {"serial", d.serial},
+                       {"usb_id", d.usb_id},
+                       {"removable", d.removable},
+                       {"kernel_read_only", d.kernel_read_only},
+                       {"hardware_blocker", d.hardware_blocker}};
+    }
+    if (s.ewf) {
+        j["ewf"] = {{"format", s.ewf->format},
+                    {"header", s.ewf->header},
+                    {"stored_md5", s.ewf->stored_md5},
+                    {"stored_sha1", s.ewf->stored_sha1}};
+    }
+    return j;
+}
+
+}  // namespace
+
+std::string acquisition_json(const AcquisitionResult& r, const std::string& phase) {
+    nlohmann::json j;
+    j["tool"] = "exhibit 0.1.0";
+    j["record"] = phase;
+    j["status"] = to_string(r.status);
+    if (phase == "running")
+        j["status"] = "running";
+    j["complete"] = phase == "final" && (r.status == AcquisitionStatus::Completed ||
+                                         r.status == AcquisitionStatus::CompletedWithErrors);
+    j["summary"] = r.summary;
+    if (r.error) {
+        j["error"] = {{"kind", to_string(r.error->kind)}, {"message", r.error->message}};
+    }
+    j["source"] = source_json(r.source);
+    j["format"] = to_string(r.format);
+    j["compression"] = to_string(r.compression);
+    j["case"] = {{"case_number", r.case_info.case_number},
+                 {"evidence_number", r.case_info.evidence_number},
+                 {"examiner", r.case_info.examiner},
+                 {"description", r.case_info.description},
+                 {"notes", r.case_info.notes}};
+    j["started"] = r.started;
+    j["finished"] = r.finished;
+    j["seconds"] = r.seconds;
+    j["bytes"] = r.bytes_read;
+    j["hashes"] = {{"md5", r.hashes.md5}, {"sha1", r.hashes.sha1}, {"sha256", r.hashes.sha256}};
+    auto& bad = j["unreadable"] = nlohmann::json::array();
+    for (const auto& u : r.unreadable) {
+        bad.push_back({{"offset", u.offset}, {"length", u.length}, {"errno", u.sys_errno}});
+    }
+    j["unreadable_sectors"] = r.unreadable_sectors;
+    j["verified"] = r.verified;
+    j["verify_seconds"] = r.verify_seconds;
+    auto& checks = j["verification"] = nlohmann::json::array();
+    for (const auto& c : r.verification) {
+        checks.push_back({{"algorithm", to_string(c.algorithm)},
+                          {"acquired", c.acquired},
+                          {"verified", c.verified},
+                          {"match", c.match}});
+    }
+    auto& files = j["outputs"] = nlohmann::json::array();
+    for (const auto& f : r.outputs)
+        files.push_back(f.filename().string());
+    return j.dump(2) + "\n";
+}
+
+namespace acquire_detail {
+
+Status write_record(const AcquisitionResult& result, const std::string& phase) {
+    const std::string text = acquisition_json(result, phase);
+    const std::string path = result.record.string();
+    const std::string temp = path + ".tmp";
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno_error("cannot write acquisition record " + temp, errno);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = n < 0 ? errno : ENOSPC;
+            ::close(fd);
+            ::unlink(temp.c_str());
+            return errno_error("cannot write acquisition record " + path, err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    int err = ::fdatasync(fd) != 0 ? errno : 0;
+    ::close(fd);
+    if (err != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
+        if (err == 0)
+            err = errno;
+        ::unlink(temp.c_str());
+        return errno_error("cannot store acquisition record " + path, err);
+    }
+    return ok();
+}
+
+}  // namespace acquire_detail
+}  // namespace exhibit
