@@ -317,6 +317,11 @@ int main(int argc, char** argv) {
         "--hardware-blocker", info_blocker,
         "Declare the hardware write-blocker a writable device is attached through");
 
+    const std::string first = argc > 1 ? argv[1] : "";
+    if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info") {
+        std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
+        return kUsage;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

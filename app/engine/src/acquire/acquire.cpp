@@ -160,14 +160,13 @@ std::string human_bytes(std::uint64_t bytes) {
 }
 
 // Re-reads the finished image through the reader a lab would use and compares hashes.
-Status verify_image(AcquisitionResult& result, JobProgress& progress,
-                    const std::atomic<bool>& cancel) {
+Status verify_image(AcquisitionResult& result, const std::vector<fs::path>& images,
+                    JobProgress& progress, const std::atomic<bool>& cancel) {
     auto start = std::chrono::steady_clock::now();
     Expected<std::unique_ptr<Source>> image =
-        result.format == ImageFormat::Ewf ? open_ewf(result.outputs.front())
-        : result.format == ImageFormat::SplitRaw
-            ? open_split_raw(result.outputs, result.outputs.front().string())
-            : open_raw(result.outputs.front());
+        result.format == ImageFormat::Ewf        ? open_ewf(images.front())
+        : result.format == ImageFormat::SplitRaw ? open_split_raw(images, images.front().string())
+                                                 : open_raw(images.front());
     if (!image)
         return image.error();
     if ((*image)->info().size != result.bytes_read) {
@@ -236,6 +235,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
         result.status = status;
         result.error = error;
         result.outputs = (*sink)->files();
+        result.outputs.push_back(result.record);
         result.summary = (status == AcquisitionStatus::Cancelled ? "Acquisition cancelled: "
                                                                  : "Acquisition failed: ") +
                          error.message + "; the output is incomplete and kept as .partial files.";
@@ -244,7 +244,6 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         progress.begin_stage(status == AcquisitionStatus::Cancelled ? "cancelled" : "failed", 0);
         (void)write_record(result, "incomplete");
-        result.outputs.push_back(result.record);
         return result;
     };
 
@@ -264,12 +263,14 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
     if (auto s = (*sink)->finish(result.hashes, result.unreadable); !s) {
         return end_with(AcquisitionStatus::Failed, s.error());
     }
-    result.outputs = (*sink)->files();
+    const std::vector<fs::path> images = (*sink)->files();
+    result.outputs = images;
+    result.outputs.push_back(result.record);
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     if (plan.verify) {
-        if (auto s = verify_image(result, progress, cancel); !s) {
+        if (auto s = verify_image(result, images, progress, cancel); !s) {
             auto status = s.error().kind == ErrorKind::Cancelled ? AcquisitionStatus::Cancelled
                                                                  : AcquisitionStatus::Failed;
             Error e = s.error();
@@ -280,7 +281,6 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
             result.finished = utc_timestamp();
             progress.begin_stage("failed", 0);
             (void)write_record(result, "unverified");
-            result.outputs.push_back(result.record);
             return result;
         }
     }
@@ -310,7 +310,6 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
     if (auto s = write_record(result, "final"); !s) {
         return end_with(AcquisitionStatus::Failed, s.error());
     }
-    result.outputs.push_back(result.record);
     return result;
 }
 

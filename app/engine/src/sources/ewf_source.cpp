@@ -64,6 +64,16 @@ class EwfSource final : public Source {
             return make_error(ErrorKind::Format, "cannot read E01 " + info_.path + " at offset " +
                                                      std::to_string(offset) + ": " + error.take());
         }
+        // libewf hands back a zero-filled chunk when the chunk's checksum fails and only
+        // counts it; data we cannot vouch for must be an error, not zeros.
+        uint32_t checksum_errors = 0;
+        libewf_handle_get_number_of_checksum_errors(handle_.get(), &checksum_errors, nullptr);
+        if (checksum_errors > checksum_errors_seen_) {
+            checksum_errors_seen_ = checksum_errors;
+            return make_error(ErrorKind::Format,
+                              "E01 " + info_.path + " is corrupt: a chunk read at offset " +
+                                  std::to_string(offset) + " fails its checksum");
+        }
         return static_cast<std::size_t>(n);
     }
 
@@ -71,6 +81,7 @@ class EwfSource final : public Source {
     SourceInfo info_;
     ewf::Handle handle_;
     std::mutex mutex_;
+    uint32_t checksum_errors_seen_ = 0;
 };
 
 std::string utf8_header(libewf_handle_t* h, const std::string& id) {
@@ -180,6 +191,13 @@ Expected<std::unique_ptr<Source>> open_ewf(const fs::path& first_segment) {
         return make_error(ErrorKind::Format, "cannot open E01 " + path + " (" +
                                                  std::to_string(segments.size()) +
                                                  " segments): " + error.take());
+    }
+    if (libewf_handle_segment_files_corrupted(handle.get(), nullptr) == 1) {
+        return make_error(ErrorKind::Format,
+                          "E01 " + path + " is truncated or corrupt: its segment files (" +
+                              std::to_string(segments.size()) +
+                              ") do not hold a complete image; a segment may be missing or cut "
+                              "short");
     }
     SourceInfo info;
     info.kind = SourceKind::Ewf;

@@ -1,0 +1,129 @@
+#include "test_support.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+namespace exhibit::test {
+
+CommandResult run(const std::string& command, bool with_stderr) {
+    CommandResult result;
+    std::string full = command + (with_stderr ? " 2>&1" : "");
+    FILE* pipe = ::popen(full.c_str(), "r");
+    if (!pipe)
+        throw std::runtime_error("cannot run " + command);
+    std::array<char, 4096> buffer;
+    std::size_t n;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+        result.out.append(buffer.data(), n);
+    int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return result;
+}
+
+std::string sh_quote(const std::string& text) {
+    std::string quoted = "'";
+    for (char c : text) {
+        if (c == '\'') {
+            quoted += "'\\''";
+        } else {
+            quoted += c;
+        }
+    }
+    return quoted + "'";
+}
+
+std::string coreutils_digest_of_files(const std::string& tool, const std::vector<fs::path>& files) {
+    std::string command = "cat";
+    for (const auto& f : files)
+        command += " " + sh_quote(f.string());
+    auto r = run(command + " | " + tool);
+    if (r.exit_code != 0 || r.out.size() < 32)
+        throw std::runtime_error(tool + " failed");
+    return r.out.substr(0, r.out.find(' '));
+}
+
+std::string coreutils_digest(const std::string& tool, const fs::path& file) {
+    auto r = run(tool + " " + sh_quote(file.string()));
+    if (r.exit_code != 0)
+        throw std::runtime_error(tool + " failed on " + file.string());
+    return r.out.substr(0, r.out.find(' '));
+}
+
+TempDir::TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base && *base ? base : "/tmp") + "/exhibit-test-XXXXXX";
+    if (!::mkdtemp(pattern.data()))
+        throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+SourceSeal::SourceSeal(std::vector<fs::path> files) {
+    for (auto& f : files)
+        sums_.emplace_back(f, coreutils_digest("sha256sum", f));
+}
+
+bool SourceSeal::unchanged() const {
+    for (const auto& [file, sum] : sums_) {
+        if (coreutils_digest("sha256sum", file) != sum)
+            return false;
+    }
+    return true;
+}
+
+void write_random_file(const fs::path& path, std::uint64_t size, std::uint32_t seed) {
+    std::mt19937_64 rng(seed);
+    std::ofstream out(path, std::ios::binary);
+    std::vector<std::uint64_t> block(1 << 16);
+    while (size > 0) {
+        for (auto& w : block)
+            w = rng();
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size, block.size() * 8));
+        out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(n));
+        size -= n;
+    }
+    if (!out)
+        throw std::runtime_error("cannot write " + path.string());
+}
+
+std::vector<unsigned char> read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string read_file_text(const fs::path& path) {
+    auto bytes = read_file(path);
+    return {bytes.begin(), bytes.end()};
+}
+
+fs::path sample_dir() {
+    return EXHIBIT_SAMPLE_DIR;
+}
+fs::path sample_image() {
+    return sample_dir() / "sample.img";
+}
+
+fs::path shared_testdata() {
+    fs::path p = EXHIBIT_SHARED_TESTDATA;
+    std::error_code ec;
+    return fs::is_directory(p, ec) ? p : fs::path();
+}
+
+fs::path cli_path() {
+    return EXHIBIT_CLI;
+}
+bool is_root() {
+    return ::geteuid() == 0;
+}
+
+}  // namespace exhibit::test

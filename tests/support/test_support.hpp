@@ -1,0 +1,65 @@
+// Shared test helpers: external reference tools, temporary directories, the sample
+// device, and the "source unchanged" check every test that opens a source makes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace exhibit::test {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;  // stdout (and stderr when asked)
+};
+
+// Runs `command` with /bin/sh; stderr is captured too when `with_stderr`.
+CommandResult run(const std::string& command, bool with_stderr = false);
+
+// Quotes for /bin/sh.
+std::string sh_quote(const std::string& text);
+
+// Digests by coreutils (md5sum, sha1sum, sha256sum), independent of our OpenSSL path.
+std::string coreutils_digest(const std::string& tool, const fs::path& file);
+std::string coreutils_digest_of_files(const std::string& tool, const std::vector<fs::path>& files);
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const fs::path& path() const { return path_; }
+    fs::path operator/(const std::string& name) const { return path_ / name; }
+
+  private:
+    fs::path path_;
+};
+
+// Records the SHA-256 of evidence files when made; unchanged() re-hashes and compares.
+class SourceSeal {
+  public:
+    explicit SourceSeal(std::vector<fs::path> files);
+    bool unchanged() const;
+
+  private:
+    std::vector<std::pair<fs::path, std::string>> sums_;
+};
+
+// Writes `size` pseudo-random (incompressible) bytes derived from `seed`.
+void write_random_file(const fs::path& path, std::uint64_t size, std::uint32_t seed);
+std::vector<unsigned char> read_file(const fs::path& path);
+std::string read_file_text(const fs::path& path);
+
+fs::path sample_image();  // built by the sample_device ctest fixture
+fs::path sample_dir();
+// ../shared/testdata, or empty when that folder is absent.
+fs::path shared_testdata();
+fs::path cli_path();
+bool is_root();
+
+}  // namespace exhibit::test
