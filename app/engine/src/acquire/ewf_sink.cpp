@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "acquire/image_sink.hpp"
 #include "ewf/ewf_handle.hpp"
