@@ -66,8 +66,7 @@ std::string human(double bytes) {
 }
 
 std::string clock_text(double seconds) {
-    if (seconds < 0)
-        return "--:--";
+    if (seconds < 0) return "--:--";
     auto s = static_cast<long>(seconds + 0.5);
     char text[32];
     std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
@@ -118,8 +117,7 @@ nlohmann::json info_json(const SourceInfo& s) {
 
 int run_info(const std::string& path, const OpenOptions& options, bool json) {
     auto source = open_source(path, options);
-    if (!source)
-        return fail(source.error(), source_exit(source.error()));
+    if (!source) return fail(source.error(), source_exit(source.error()));
     const SourceInfo& s = (*source)->info();
     if (json) {
         std::cout << info_json(s).dump(2) << "\n";
@@ -139,8 +137,7 @@ int run_info(const std::string& path, const OpenOptions& options, bool json) {
                   << "vendor:       " << d.vendor << "\n"
                   << "model:        " << d.model << "\n"
                   << "serial:       " << d.serial << "\n";
-        if (!d.usb_id.empty())
-            std::cout << "usb id:       " << d.usb_id << "\n";
+        if (!d.usb_id.empty()) std::cout << "usb id:       " << d.usb_id << "\n";
         std::cout << "protection:   "
                   << (d.kernel_read_only ? "kernel read-only flag set"
                                          : "hardware write-blocker declared: " + d.hardware_blocker)
@@ -186,8 +183,7 @@ int run_acquire(const AcquireArgs& a) {
                                                  : Compression::None;
     if (!a.segment_size.empty()) {
         auto size = parse_size(a.segment_size);
-        if (!size)
-            return fail(size.error(), kUsage);
+        if (!size) return fail(size.error(), kUsage);
         plan.segment_size = *size;
     }
     plan.case_info = a.case_info;
@@ -196,8 +192,7 @@ int run_acquire(const AcquireArgs& a) {
     OpenOptions options;
     options.hardware_blocker = a.hardware_blocker;
     auto source = open_source(a.source, options);
-    if (!source)
-        return fail(source.error(), source_exit(source.error()));
+    if (!source) return fail(source.error(), source_exit(source.error()));
 
     JobProgress progress;
     Expected<AcquisitionResult> result = make_error(ErrorKind::Internal, "acquisition did not run");
@@ -209,12 +204,10 @@ int run_acquire(const AcquireArgs& a) {
     const bool tty = ::isatty(STDERR_FILENO) && !a.json;
     while (!done.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        if (tty)
-            show_progress(progress.snapshot());
+        if (tty) show_progress(progress.snapshot());
     }
     job.join();
-    if (tty)
-        std::fprintf(stderr, "\r%*s\r", 110, "");
+    if (tty) std::fprintf(stderr, "\r%*s\r", 110, "");
 
     if (!result) {
         const Error& e = result.error();
@@ -256,8 +249,7 @@ int run_acquire(const AcquireArgs& a) {
         case AcquisitionStatus::Failed:
             break;
     }
-    if (!a.json)
-        std::cerr << "exhibit: " << r.error->message << "\n";
+    if (!a.json) std::cerr << "exhibit: " << r.error->message << "\n";
     switch (r.error->kind) {
         case ErrorKind::NoSpace:
         case ErrorKind::Io:
@@ -336,8 +328,7 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (*acquire_cmd)
-            return run_acquire(acq);
+        if (*acquire_cmd) return run_acquire(acq);
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

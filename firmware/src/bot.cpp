@@ -44,10 +44,8 @@ constexpr std::uint8_t kDirectionIn = 0x80;
 
 CbwError make_cbw(std::uint32_t tag, std::uint32_t data_transfer_length, Direction direction,
                   std::uint8_t lun, std::span<const std::uint8_t> cdb, CommandBlockWrapper& out) {
-    if (lun > kMaxBotLun)
-        return CbwError::BadLun;
-    if (cdb.empty() || cdb.size() > kMaxCommandBlockLength)
-        return CbwError::BadCommandLength;
+    if (lun > kMaxBotLun) return CbwError::BadLun;
+    if (cdb.empty() || cdb.size() > kMaxCommandBlockLength) return CbwError::BadCommandLength;
     CommandBlockWrapper cbw;
     cbw.tag = tag;
     cbw.data_transfer_length = data_transfer_length;
@@ -79,11 +77,9 @@ CbwBytes encode_cbw(const CommandBlockWrapper& cbw) {
 
 CbwError decode_cbw(std::span<const std::uint8_t> bytes, CommandBlockWrapper& out,
                     std::uint8_t max_lun) {
-    if (bytes.size() != kCbwLength)
-        return CbwError::WrongLength;
+    if (bytes.size() != kCbwLength) return CbwError::WrongLength;
     const std::uint8_t* p = bytes.data();
-    if (get_le32(p + kCbwSignatureAt) != kCbwSignature)
-        return CbwError::BadSignature;
+    if (get_le32(p + kCbwSignatureAt) != kCbwSignature) return CbwError::BadSignature;
 
     CommandBlockWrapper cbw;
     cbw.tag = get_le32(p + kCbwTagAt);
@@ -102,10 +98,8 @@ CbwError decode_cbw(std::span<const std::uint8_t> bytes, CommandBlockWrapper& ou
         cbw.command_block[i] = 0;
     out = cbw;
 
-    if (flags & 0x7F)
-        return CbwError::ReservedFlags;
-    if (cbw.lun > kMaxBotLun || cbw.lun > max_lun)
-        return CbwError::BadLun;
+    if (flags & 0x7F) return CbwError::ReservedFlags;
+    if (cbw.lun > kMaxBotLun || cbw.lun > max_lun) return CbwError::BadLun;
     if (cbw.command_block_length == 0 || cbw.command_block_length > kMaxCommandBlockLength)
         return CbwError::BadCommandLength;
     return CbwError::None;
@@ -132,8 +126,7 @@ CswBytes encode_csw(const CommandStatusWrapper& csw) {
 
 CswCheck check_csw(std::span<const std::uint8_t> bytes, const CommandBlockWrapper& sent,
                    CommandStatusWrapper& out) {
-    if (bytes.size() != kCswLength)
-        return CswCheck::WrongLength;
+    if (bytes.size() != kCswLength) return CswCheck::WrongLength;
     const std::uint8_t* p = bytes.data();
     CommandStatusWrapper csw;
     csw.tag = get_le32(p + kCswTagAt);
@@ -141,17 +134,13 @@ CswCheck check_csw(std::span<const std::uint8_t> bytes, const CommandBlockWrappe
     csw.status = p[kCswStatusAt];
     out = csw;
 
-    if (get_le32(p + kCswSignatureAt) != kCswSignature)
-        return CswCheck::BadSignature;
-    if (csw.tag != sent.tag)
-        return CswCheck::TagMismatch;
+    if (get_le32(p + kCswSignatureAt) != kCswSignature) return CswCheck::BadSignature;
+    if (csw.tag != sent.tag) return CswCheck::TagMismatch;
     // On phase error the residue is not meaningful and is not checked.
-    if (csw.status == static_cast<std::uint8_t>(CswStatus::PhaseError))
-        return CswCheck::PhaseError;
+    if (csw.status == static_cast<std::uint8_t>(CswStatus::PhaseError)) return CswCheck::PhaseError;
     if (csw.status > static_cast<std::uint8_t>(CswStatus::PhaseError))
         return CswCheck::ReservedStatus;
-    if (csw.data_residue > sent.data_transfer_length)
-        return CswCheck::ResidueTooLarge;
+    if (csw.data_residue > sent.data_transfer_length) return CswCheck::ResidueTooLarge;
     return csw.status == static_cast<std::uint8_t>(CswStatus::Passed) ? CswCheck::Passed
                                                                       : CswCheck::Failed;
 }

@@ -25,8 +25,7 @@ bool is_vendor_specific(std::uint8_t op) {
 }
 
 const char* opcode_name(std::uint8_t op, const OpcodeEntry& entry) {
-    if (entry.name != nullptr)
-        return entry.name;
+    if (entry.name != nullptr) return entry.name;
     return is_vendor_specific(op) ? "VENDOR SPECIFIC" : "RESERVED";
 }
 
@@ -63,32 +62,26 @@ FilterDecision decide_service_action(FilterDecision d, std::span<const std::uint
     if (check == FieldCheck::VariableLength) {
         // Byte 7 is ADDITIONAL CDB LENGTH: the CDB is 8 + that many bytes.
         length = 8u + cdb[7];
-        if (cdb.size() < length)
-            return refuse(d, Reason::MalformedCdb);
+        if (cdb.size() < length) return refuse(d, Reason::MalformedCdb);
         d.service_action = static_cast<std::uint16_t>((cdb[8] << 8) | cdb[9]);
     } else {
         d.service_action = cdb[1] & 0x1F;
     }
     const ServiceActionEntry* sa = find_service_action(d.opcode, d.service_action);
-    if (sa == nullptr)
-        return refuse(d, Reason::UnknownServiceAction, service_action_field(check));
+    if (sa == nullptr) return refuse(d, Reason::UnknownServiceAction, service_action_field(check));
     d.name = sa->name;
-    if (sa->command_class == CommandClass::Forbidden)
-        return refuse(d, sa->reason);
-    if (length < sa->cdb_length)
-        return refuse(d, Reason::MalformedCdb);
+    if (sa->command_class == CommandClass::Forbidden) return refuse(d, sa->reason);
+    if (length < sa->cdb_length) return refuse(d, Reason::MalformedCdb);
     return pass(d, sa->command_class);
 }
 
 FilterDecision decide_start_stop_unit(FilterDecision d, std::span<const std::uint8_t> cdb) {
     const std::uint8_t b4 = cdb[4];
     // LOEJ with START clear ejects, with START set loads; both move the medium.
-    if (b4 & 0x02)
-        return refuse(d, Reason::MediumRemoval);
+    if (b4 & 0x02) return refuse(d, Reason::MediumRemoval);
     // POWER CONDITION (bits 7..4) nonzero: a power-state change rather than a spin
     // up/down. Not needed; START and LOEJ would be ignored.
-    if (b4 & 0xF0)
-        return refuse(d, Reason::UnsupportedField, at(4, 7));
+    if (b4 & 0xF0) return refuse(d, Reason::UnsupportedField, at(4, 7));
     // Plain start or stop (spin up / spin down) passes: stopping lets the operator
     // unplug a disk without an emergency head retract, which a drive counts in SMART.
     return pass(d, CommandClass::Information);
@@ -96,8 +89,7 @@ FilterDecision decide_start_stop_unit(FilterDecision d, std::span<const std::uin
 
 FilterDecision decide_log_sense(FilterDecision d, std::span<const std::uint8_t> cdb) {
     // SP asks the device to save its log parameters to non-volatile storage.
-    if (cdb[1] & 0x01)
-        return refuse(d, Reason::ConfigurationChange);
+    if (cdb[1] & 0x01) return refuse(d, Reason::ConfigurationChange);
     return pass(d, CommandClass::Information);
 }
 
@@ -114,27 +106,22 @@ FilterDecision decide_ata_pass_through(FilterDecision d, std::span<const std::ui
     const bool from_device = (cdb[2] & 0x08) != 0;
     const std::uint8_t command = sixteen ? cdb[14] : cdb[9];
     std::uint16_t feature = sixteen ? cdb[4] : cdb[3];
-    if (extend)
-        feature = static_cast<std::uint16_t>(feature | (cdb[3] << 8));
+    if (extend) feature = static_cast<std::uint16_t>(feature | (cdb[3] << 8));
     const FieldPointer command_field = at(sixteen ? 14 : 9);
 
     const AtaCommandEntry* ata = find_ata_command(command, feature);
-    if (ata != nullptr)
-        d.ata_command = ata->name;
+    if (ata != nullptr) d.ata_command = ata->name;
 
     // A data-out protocol hands data to the device whatever the command says it is.
     if (protocol == AtaProtocol::PioDataOut || protocol == AtaProtocol::UdmaDataOut)
         return refuse(d, Reason::AtaWrite);
-    if (ata == nullptr)
-        return refuse(d, Reason::AtaNotAllowed, command_field);
-    if (ata->command_class == CommandClass::Forbidden)
-        return refuse(d, ata->reason, command_field);
+    if (ata == nullptr) return refuse(d, Reason::AtaNotAllowed, command_field);
+    if (ata->command_class == CommandClass::Forbidden) return refuse(d, ata->reason, command_field);
     // Resets, diagnostics, FPDMA, reserved values, or a protocol the command does not
     // use: the device would not run the command we looked at.
     if ((ata->protocols & ata_protocol_bit(protocol)) == 0)
         return refuse(d, Reason::AtaNotAllowed, at(1, 4));
-    if (is_data_in(protocol) && !from_device)
-        return refuse(d, Reason::UnsupportedField, at(2, 3));
+    if (is_data_in(protocol) && !from_device) return refuse(d, Reason::UnsupportedField, at(2, 3));
     return pass(d, ata->command_class);
 }
 
@@ -206,8 +193,7 @@ FilterDecision evaluate_cdb(std::span<const std::uint8_t> cdb, CommandSet set) {
                               entry.reason == Reason::DeviceTypeUnknown
                           ? at(0, 7)
                           : FieldPointer{});
-    if (cdb.size() < entry.cdb_length)
-        return refuse(d, Reason::MalformedCdb);
+    if (cdb.size() < entry.cdb_length) return refuse(d, Reason::MalformedCdb);
 
     switch (entry.check) {
         case FieldCheck::None:
@@ -241,8 +227,7 @@ FilterDecision ScsiFilter::decide(std::span<const std::uint8_t> cdb) {
         ++counters_.refused_by_opcode[d.opcode];
     }
     auto& by_reason = counters_.refused_by_reason[static_cast<std::size_t>(d.reason)];
-    if (by_reason != UINT32_MAX)
-        ++by_reason;
+    if (by_reason != UINT32_MAX) ++by_reason;
     return d;
 }
 

@@ -102,8 +102,7 @@ TEST_CASE("every output format carries the coreutils hashes of the source and ve
             CHECK(r.hashes == expected);
             check_verified(r);
             CHECK(r.outputs.front().filename() == "image.E01");
-            if (c == Compression::None)
-                CHECK(r.outputs.size() >= 4);  // 3 segments + record
+            if (c == Compression::None) CHECK(r.outputs.size() >= 4);  // 3 segments + record
 
             auto verify = run("ewfverify -q " + sh_quote(r.outputs.front().string()), true);
             INFO(verify.out);
@@ -236,10 +235,8 @@ TEST_CASE("a vanished or shrinking source fails loudly and leaves only .partial 
     for (int variant = 0; variant < 2; ++variant) {
         DYNAMIC_SECTION((variant == 0 ? "device vanishes" : "device shrinks")) {
             FaultPlan plan;
-            if (variant == 0)
-                plan.vanish_from = 6 * 1024 * 1024;
-            if (variant == 1)
-                plan.ends_at = 5 * 1024 * 1024;
+            if (variant == 0) plan.vanish_from = 6 * 1024 * 1024;
+            if (variant == 1) plan.ends_at = 5 * 1024 * 1024;
             auto src = make_faulty_source(open_ok(dir / "m.bin"), plan);
             for (ImageFormat format : {ImageFormat::Raw, ImageFormat::Ewf}) {
                 AcquisitionPlan ap;

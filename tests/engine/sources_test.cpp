@@ -156,8 +156,7 @@ TEST_CASE("every external image in shared/testdata has its authors' size and med
             CHECK(src->info().kind == e.kind);
             CHECK(src->info().size == e.size);
             CHECK(md5_of(*src) == e.md5);
-            if (e.kind == SourceKind::Ewf)
-                CHECK(src->info().ewf->stored_md5 == e.md5);
+            if (e.kind == SourceKind::Ewf) CHECK(src->info().ewf->stored_md5 == e.md5);
             CHECK(seal.unchanged());
         }
     }
@@ -276,16 +275,13 @@ namespace {
 struct LoopDevice {
     fs::path device;
     LoopDevice(const fs::path& image, bool read_only) {
-        if (!is_root())
-            return;
+        if (!is_root()) return;
         auto r = run(std::string("losetup -f --show ") + (read_only ? "-r " : "") +
                      sh_quote(image.string()));
-        if (r.exit_code == 0)
-            device = r.out.substr(0, r.out.find('\n'));
+        if (r.exit_code == 0) device = r.out.substr(0, r.out.find('\n'));
     }
     ~LoopDevice() {
-        if (!device.empty())
-            run("losetup -d " + sh_quote(device.string()));
+        if (!device.empty()) run("losetup -d " + sh_quote(device.string()));
     }
 };
 }  // namespace

@@ -39,8 +39,7 @@ const std::set<int>& allowed_for(CommandSet set) {
 // The CDB length the tests use for an opcode: its group length, 16 where the group has
 // none, 32 for the variable-length CDB.
 std::size_t test_length(std::uint8_t op) {
-    if (op == 0x7F)
-        return 32;
+    if (op == 0x7F) return 32;
     const std::size_t n = group_cdb_length(op);
     return n == 0 ? 16 : n;
 }
@@ -147,8 +146,7 @@ TEST_CASE("the opcode tables allow exactly the reading commands", "[firmware][sc
                 CHECK(e.reason != Reason::Allowed);
             else
                 CHECK(e.reason == Reason::Allowed);
-            if (allowed.count(op) == 1)
-                CHECK(e.name != nullptr);
+            if (allowed.count(op) == 1) CHECK(e.name != nullptr);
         }
     }
 }
@@ -180,8 +178,7 @@ TEST_CASE("no field value makes a forbidden opcode pass", "[firmware][scsi]") {
     for (CommandSet set : {CommandSet::Block, CommandSet::Multimedia, CommandSet::Unknown}) {
         const auto& allowed = allowed_for(set);
         for (int op = 0; op < 256; ++op) {
-            if (allowed.count(op) == 1)
-                continue;
+            if (allowed.count(op) == 1) continue;
             for (std::uint8_t fill : {0x00, 0x01, 0x55, 0xAA, 0xFF}) {
                 const auto d = evaluate_cdb(cdb(static_cast<std::uint8_t>(op), {}, fill), set);
                 INFO("set " << to_string(set) << " opcode " << op << " fill " << int(fill));
@@ -210,8 +207,7 @@ TEST_CASE("random CDBs pass only allowed opcodes and ATA reads", "[firmware][scs
         }
         const auto set = static_cast<CommandSet>(next() % 3);
         const auto d = evaluate_cdb(b, set);
-        if (!d.passed())
-            continue;
+        if (!d.passed()) continue;
         INFO("opcode " << int(b[0]) << " length " << n);
         REQUIRE(allowed_for(set).count(b[0]) == 1);
         if (b[0] == 0x85 || b[0] == 0xA1) {
@@ -221,10 +217,8 @@ TEST_CASE("random CDBs pass only allowed opcodes and ATA reads", "[firmware][scs
             REQUIRE(((ata != nullptr && ata->command_class != CommandClass::Forbidden) ||
                      command == 0xB0 || command == 0xB1 || command == 0x78));
         }
-        if (b[0] == 0x1B)
-            REQUIRE((b[4] & 0xF2) == 0);
-        if (b[0] == 0x4D)
-            REQUIRE((b[1] & 0x01) == 0);
+        if (b[0] == 0x1B) REQUIRE((b[4] & 0xF2) == 0);
+        if (b[0] == 0x4D) REQUIRE((b[1] & 0x01) == 0);
     }
 }
 

@@ -15,8 +15,7 @@ CommandResult run(const std::string& command, bool with_stderr) {
     CommandResult result;
     std::string full = command + (with_stderr ? " 2>&1" : "");
     FILE* pipe = ::popen(full.c_str(), "r");
-    if (!pipe)
-        throw std::runtime_error("cannot run " + command);
+    if (!pipe) throw std::runtime_error("cannot run " + command);
     std::array<char, 4096> buffer;
     std::size_t n;
     while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
@@ -43,23 +42,20 @@ std::string coreutils_digest_of_files(const std::string& tool, const std::vector
     for (const auto& f : files)
         command += " " + sh_quote(f.string());
     auto r = run(command + " | " + tool);
-    if (r.exit_code != 0 || r.out.size() < 32)
-        throw std::runtime_error(tool + " failed");
+    if (r.exit_code != 0 || r.out.size() < 32) throw std::runtime_error(tool + " failed");
     return r.out.substr(0, r.out.find(' '));
 }
 
 std::string coreutils_digest(const std::string& tool, const fs::path& file) {
     auto r = run(tool + " " + sh_quote(file.string()));
-    if (r.exit_code != 0)
-        throw std::runtime_error(tool + " failed on " + file.string());
+    if (r.exit_code != 0) throw std::runtime_error(tool + " failed on " + file.string());
     return r.out.substr(0, r.out.find(' '));
 }
 
 TempDir::TempDir() {
     const char* base = std::getenv("TMPDIR");
     std::string pattern = std::string(base && *base ? base : "/tmp") + "/exhibit-test-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-        throw std::runtime_error("mkdtemp failed");
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
 }
 
@@ -75,8 +71,7 @@ SourceSeal::SourceSeal(std::vector<fs::path> files) {
 
 bool SourceSeal::unchanged() const {
     for (const auto& [file, sum] : sums_) {
-        if (coreutils_digest("sha256sum", file) != sum)
-            return false;
+        if (coreutils_digest("sha256sum", file) != sum) return false;
     }
     return true;
 }
@@ -92,8 +87,7 @@ void write_random_file(const fs::path& path, std::uint64_t size, std::uint32_t s
         out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(n));
         size -= n;
     }
-    if (!out)
-        throw std::runtime_error("cannot write " + path.string());
+    if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
 std::vector<unsigned char> read_file(const fs::path& path) {

@@ -37,12 +37,9 @@ Error make_error(ErrorKind kind, std::string message, int sys_errno) {
 
 Error errno_error(const std::string& what, int err) {
     ErrorKind kind = ErrorKind::Io;
-    if (err == ENOENT || err == ENOTDIR)
-        kind = ErrorKind::NotFound;
-    if (err == ENOSPC || err == EDQUOT || err == EFBIG)
-        kind = ErrorKind::NoSpace;
-    if (err == ENODEV || err == ENXIO || err == ENOMEDIUM)
-        kind = ErrorKind::SourceChanged;
+    if (err == ENOENT || err == ENOTDIR) kind = ErrorKind::NotFound;
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG) kind = ErrorKind::NoSpace;
+    if (err == ENODEV || err == ENXIO || err == ENOMEDIUM) kind = ErrorKind::SourceChanged;
     return Error{kind, what + ": " + std::strerror(err), err};
 }
 

@@ -26,8 +26,7 @@ ProgressSnapshot JobProgress::snapshot() const {
     std::int64_t start = stage_start_ns_.load(std::memory_order_relaxed);
     if (start != 0) {
         s.seconds = static_cast<double>(now_ns() - start) / 1e9;
-        if (s.seconds > 0)
-            s.bytes_per_second = static_cast<double>(s.done) / s.seconds;
+        if (s.seconds > 0) s.bytes_per_second = static_cast<double>(s.done) / s.seconds;
         if (s.bytes_per_second > 0 && s.total >= s.done) {
             s.eta_seconds = static_cast<double>(s.total - s.done) / s.bytes_per_second;
         }

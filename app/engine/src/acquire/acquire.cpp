@@ -71,8 +71,7 @@ Expected<std::uint64_t> parse_size(const std::string& text) {
         return make_error(ErrorKind::InvalidArgument,
                           "size '" + text + "' is not a size like 2G, 640M or 4096");
     };
-    if (text.empty())
-        return bad();
+    if (text.empty()) return bad();
     std::size_t used = 0;
     double number = 0;
     try {
@@ -81,10 +80,8 @@ Expected<std::uint64_t> parse_size(const std::string& text) {
         return bad();
     }
     std::string unit = text.substr(used);
-    if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b'))
-        unit.pop_back();
-    if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I'))
-        unit.pop_back();
+    if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+    if (unit.size() == 2 && (unit[1] == 'i' || unit[1] == 'I')) unit.pop_back();
     double scale = 1;
     if (unit.empty())
         scale = 1;
@@ -99,8 +96,7 @@ Expected<std::uint64_t> parse_size(const std::string& text) {
     else
         return bad();
     double bytes = number * scale;
-    if (!(bytes >= 1) || bytes > 9.0e18 || std::isnan(bytes))
-        return bad();
+    if (!(bytes >= 1) || bytes > 9.0e18 || std::isnan(bytes)) return bad();
     return static_cast<std::uint64_t>(bytes);
 }
 
@@ -111,8 +107,7 @@ Expected<Hashes> hash_source(Source& source, JobProgress& progress, const std::a
     options.recover_errors = false;
     progress.begin_stage("hashing", source.info().size);
     auto out = run_pipeline(source, nullptr, options, progress, cancel);
-    if (!out)
-        return out.error();
+    if (!out) return out.error();
     return out->hashes;
 }
 
@@ -167,8 +162,7 @@ Status verify_image(AcquisitionResult& result, const std::vector<fs::path>& imag
         result.format == ImageFormat::Ewf        ? open_ewf(images.front())
         : result.format == ImageFormat::SplitRaw ? open_split_raw(images, images.front().string())
                                                  : open_raw(images.front());
-    if (!image)
-        return image.error();
+    if (!image) return image.error();
     if ((*image)->info().size != result.bytes_read) {
         return make_error(ErrorKind::Format, "the image holds " +
                                                  std::to_string((*image)->info().size) +
@@ -179,8 +173,7 @@ Status verify_image(AcquisitionResult& result, const std::vector<fs::path>& imag
     options.recover_errors = false;
     progress.begin_stage("verifying", result.bytes_read);
     auto out = run_pipeline(**image, nullptr, options, progress, cancel);
-    if (!out)
-        return out.error();
+    if (!out) return out.error();
     const Hashes& a = result.hashes;
     const Hashes& v = out->hashes;
     result.verification = {{HashAlgorithm::Md5, a.md5, v.md5, a.md5 == v.md5},
@@ -204,8 +197,7 @@ Status verify_image(AcquisitionResult& result, const std::vector<fs::path>& imag
 
 Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
                                     JobProgress& progress, const std::atomic<bool>& cancel) {
-    if (auto s = check_plan(plan); !s)
-        return s.error();
+    if (auto s = check_plan(plan); !s) return s.error();
     AcquisitionResult result;
     result.source = source.info();
     result.format = plan.format;
@@ -216,13 +208,11 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
 
     auto sink = plan.format == ImageFormat::Ewf ? make_ewf_sink(plan, source.info())
                                                 : make_raw_sink(plan, source.info().size);
-    if (!sink)
-        return sink.error();
+    if (!sink) return sink.error();
 
     // The record exists from the start, so even a power cut leaves a file that says an
     // acquisition began here and never finished.
-    if (auto s = write_record(result, "running"); !s)
-        return s.error();
+    if (auto s = write_record(result, "running"); !s) return s.error();
 
     auto start = std::chrono::steady_clock::now();
     PipelineOptions options;

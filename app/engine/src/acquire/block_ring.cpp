@@ -15,8 +15,7 @@ BlockRing::BlockRing(std::size_t slots, std::size_t block_size, int consumers)
     for (std::size_t i = 0; i < slots; ++i) {
         // Page-aligned so the buffers also suit O_DIRECT reads from devices.
         void* p = std::aligned_alloc(4096, (block_size + 4095) / 4096 * 4096);
-        if (!p)
-            throw std::bad_alloc();
+        if (!p) throw std::bad_alloc();
         memory_.emplace_back(static_cast<std::byte*>(p));
         blocks_.push_back(Block{0, 0, memory_.back().get()});
     }
@@ -25,13 +24,11 @@ BlockRing::BlockRing(std::size_t slots, std::size_t block_size, int consumers)
 Block* BlockRing::claim() {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] {
-        if (aborted_)
-            return true;
+        if (aborted_) return true;
         auto slowest = *std::min_element(consumed_.begin(), consumed_.end());
         return produced_ - slowest < slots_;
     });
-    if (aborted_)
-        return nullptr;
+    if (aborted_) return nullptr;
     return &blocks_[produced_ % slots_];
 }
 
@@ -55,8 +52,7 @@ const Block* BlockRing::next(int k) {
     std::unique_lock lock(mutex_);
     auto& mine = consumed_[static_cast<std::size_t>(k)];
     changed_.wait(lock, [&] { return aborted_ || mine < produced_ || closed_; });
-    if (aborted_ || mine >= produced_)
-        return nullptr;
+    if (aborted_ || mine >= produced_) return nullptr;
     return &blocks_[mine % slots_];
 }
 

@@ -74,24 +74,20 @@ class EwfSink final : public ImageSink {
         for (const auto& p : partial) {
             // image.partial.E01 -> image.E01
             fs::path final_name = plan_.out_dir / (plan_.basename + p.extension().string());
-            if (platform::FileDescriptor fd; !platform::open_read_only(p, fd))
-                ::fsync(fd.get());
+            if (platform::FileDescriptor fd; !platform::open_read_only(p, fd)) ::fsync(fd.get());
             std::error_code ec;
             fs::rename(p, final_name, ec);
-            if (ec)
-                return errno_error("cannot rename " + p.string(), ec.value());
+            if (ec) return errno_error("cannot rename " + p.string(), ec.value());
             finals.push_back(final_name);
         }
         final_files_ = finals;
         platform::FileDescriptor dir;
-        if (!platform::open_read_only(plan_.out_dir, dir))
-            ::fsync(dir.get());
+        if (!platform::open_read_only(plan_.out_dir, dir)) ::fsync(dir.get());
         return ok();
     }
 
     std::vector<fs::path> files() const override {
-        if (!final_files_.empty())
-            return final_files_;
+        if (!final_files_.empty()) return final_files_;
         std::vector<fs::path> found;
         std::error_code ec;
         const std::string prefix = partial_base_.filename().string() + ".";
@@ -106,8 +102,7 @@ class EwfSink final : public ImageSink {
             auto ka = a.extension().string(), kb = b.extension().string();
             bool da = std::isdigit(static_cast<unsigned char>(ka[1])),
                  db = std::isdigit(static_cast<unsigned char>(kb[1]));
-            if (da != db)
-                return da;
+            if (da != db) return da;
             return ka < kb;
         });
         return found;
@@ -127,8 +122,7 @@ class EwfSink final : public ImageSink {
 };
 
 Status set_header(libewf_handle_t* h, const char* id, const std::string& value) {
-    if (value.empty())
-        return ok();
+    if (value.empty()) return ok();
     ewf::ErrorSlot error;
     if (libewf_handle_set_utf8_header_value(
             h, reinterpret_cast<const uint8_t*>(id), std::char_traits<char>::length(id),
@@ -145,8 +139,7 @@ Expected<std::unique_ptr<ImageSink>> make_ewf_sink(const AcquisitionPlan& plan,
                                                    const SourceInfo& source) {
     std::string why;
     ewf::Handle handle = ewf::make_handle(why);
-    if (!handle)
-        return make_error(ErrorKind::Internal, "libewf could not start: " + why);
+    if (!handle) return make_error(ErrorKind::Internal, "libewf could not start: " + why);
     libewf_handle_t* h = handle.get();
     fs::path base = plan.out_dir / (plan.basename + ".partial");
     std::string base_name = base.string();
@@ -192,8 +185,7 @@ Expected<std::unique_ptr<ImageSink>> make_ewf_sink(const AcquisitionPlan& plan,
              {"acquiry_operating_system", "Linux"},
              {"model", device ? source.device->model : std::string()},
              {"serial_number", device ? source.device->serial : std::string()}}) {
-        if (auto s = set_header(h, id, value); !s)
-            return s.error();
+        if (auto s = set_header(h, id, value); !s) return s.error();
     }
     return std::unique_ptr<ImageSink>(new EwfSink(plan, std::move(handle), base));
 }

@@ -38,16 +38,11 @@ class Reader {
 
     // Fills `out` with the bytes at `offset`, recovering what can be recovered.
     Status read_block(std::uint64_t offset, std::span<std::byte> out) {
-        std::optional<Error> last;
         for (int attempt = 0; attempt <= options_.retries; ++attempt) {
             auto n = read_fully(source_, offset, out);
-            if (n && *n == out.size())
-                return ok();
-            if (n)
-                return shrank(offset + *n);
-            if (is_vanished(n.error()) || !options_.recover_errors)
-                return n.error();
-            last = n.error();
+            if (n && *n == out.size()) return ok();
+            if (n) return shrank(offset + *n);
+            if (is_vanished(n.error()) || !options_.recover_errors) return n.error();
         }
         return narrow(offset, out);
     }
@@ -62,12 +57,9 @@ class Reader {
             int err = 0;
             for (int attempt = 0; attempt <= options_.retries; ++attempt) {
                 auto n = read_fully(source_, offset, out);
-                if (n && *n == out.size())
-                    return ok();
-                if (n)
-                    return shrank(offset + *n);
-                if (is_vanished(n.error()))
-                    return n.error();
+                if (n && *n == out.size()) return ok();
+                if (n) return shrank(offset + *n);
+                if (is_vanished(n.error())) return n.error();
                 err = n.error().sys_errno;
             }
             std::memset(out.data(), 0, out.size());
@@ -79,22 +71,18 @@ class Reader {
         std::size_t half = sectors / 2 * sector_;
         auto n = read_fully(source_, offset, out.first(half));
         if (!n) {
-            if (is_vanished(n.error()))
-                return n.error();
-            if (auto s = narrow(offset, out.first(half)); !s)
-                return s;
+            if (is_vanished(n.error())) return n.error();
+            if (auto s = narrow(offset, out.first(half)); !s) return s;
         } else if (*n != half) {
             return shrank(offset + *n);
         }
         auto rest = out.subspan(half);
         auto m = read_fully(source_, offset + half, rest);
         if (!m) {
-            if (is_vanished(m.error()))
-                return m.error();
+            if (is_vanished(m.error())) return m.error();
             return narrow(offset + half, rest);
         }
-        if (*m != rest.size())
-            return shrank(offset + half + *m);
+        if (*m != rest.size()) return shrank(offset + half + *m);
         return ok();
     }
 
@@ -161,8 +149,7 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
                 break;
             }
             Block* block = ring.claim();
-            if (!block)
-                break;  // the writer failed; its error says why
+            if (!block) break;  // the writer failed; its error says why
             std::size_t length = static_cast<std::size_t>(
                 std::min<std::uint64_t>(options.block_size, size - offset));
             block->offset = offset;
@@ -172,8 +159,7 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
                 break;
             }
             ring.publish();
-            if (!sink)
-                progress.add_done(length);
+            if (!sink) progress.add_done(length);
             offset += length;
         }
         if (read_error) {
@@ -184,12 +170,9 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
         // The workers join here, at the end of this scope.
         md5_worker.join();
         sha_worker.join();
-        if (writer.joinable())
-            writer.join();
-        if (read_error)
-            return *read_error;
-        if (sink_error)
-            return *sink_error;
+        if (writer.joinable()) writer.join();
+        if (read_error) return *read_error;
+        if (sink_error) return *sink_error;
         PipelineOutput out;
         out.unreadable = std::move(reader.unreadable);
         out.bytes = size;

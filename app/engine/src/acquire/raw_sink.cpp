@@ -18,8 +18,7 @@ constexpr std::uint64_t kDefaultSplitSize = 2ull << 30;
 const std::string kPartial = ".partial";
 
 fs::path segment_name(const AcquisitionPlan& plan, std::size_t index) {
-    if (plan.format == ImageFormat::Raw)
-        return plan.out_dir / (plan.basename + ".raw");
+    if (plan.format == ImageFormat::Raw) return plan.out_dir / (plan.basename + ".raw");
     char ext[16];
     std::snprintf(ext, sizeof ext, ".%03zu", index + 1);
     return plan.out_dir / (plan.basename + ext);
@@ -33,14 +32,12 @@ class RawSink final : public ImageSink {
     Status write(std::span<const std::byte> bytes) override {
         while (!bytes.empty()) {
             if (!fd_.valid() || written_in_segment_ == segment_size_) {
-                if (auto s = next_segment(); !s)
-                    return s;
+                if (auto s = next_segment(); !s) return s;
             }
             std::size_t room = static_cast<std::size_t>(
                 std::min<std::uint64_t>(bytes.size(), segment_size_ - written_in_segment_));
             ssize_t n = ::write(fd_.get(), bytes.data(), room);
-            if (n < 0 && errno == EINTR)
-                continue;
+            if (n < 0 && errno == EINTR) continue;
             if (n <= 0) {
                 int err = n < 0 ? errno : ENOSPC;
                 return errno_error("cannot write image file " + names_.back().string() +
@@ -59,17 +56,14 @@ class RawSink final : public ImageSink {
 
     Status finish(const Hashes&, const std::vector<UnreadableRange>&) override {
         if (!fd_.valid()) {  // an empty source still gets its (empty) image file
-            if (auto s = next_segment(); !s)
-                return s;
+            if (auto s = next_segment(); !s) return s;
         }
-        if (auto s = close_current(); !s)
-            return s;
+        if (auto s = close_current(); !s) return s;
         for (auto& name : names_) {
             fs::path final_name = name.string().substr(0, name.string().size() - kPartial.size());
             std::error_code ec;
             fs::rename(name, final_name, ec);
-            if (ec)
-                return errno_error("cannot rename " + name.string(), ec.value());
+            if (ec) return errno_error("cannot rename " + name.string(), ec.value());
             name = final_name;
         }
         return sync_directory();
@@ -79,12 +73,10 @@ class RawSink final : public ImageSink {
 
   private:
     Status next_segment() {
-        if (auto s = close_current(); !s)
-            return s;
+        if (auto s = close_current(); !s) return s;
         fs::path name = segment_name(plan_, names_.size()).string() + kPartial;
         int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0)
-            return errno_error("cannot create image file " + name.string(), errno);
+        if (fd < 0) return errno_error("cannot create image file " + name.string(), errno);
         fd_ = platform::FileDescriptor(fd);
         names_.push_back(name);
         written_in_segment_ = 0;
@@ -92,8 +84,7 @@ class RawSink final : public ImageSink {
     }
 
     Status close_current() {
-        if (!fd_.valid())
-            return ok();
+        if (!fd_.valid()) return ok();
         if (::fdatasync(fd_.get()) != 0) {
             return errno_error("cannot flush image file " + names_.back().string(), errno);
         }

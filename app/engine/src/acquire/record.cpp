@@ -44,8 +44,7 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
     j["tool"] = "exhibit 0.1.0";
     j["record"] = phase;
     j["status"] = to_string(r.status);
-    if (phase == "running")
-        j["status"] = "running";
+    if (phase == "running") j["status"] = "running";
     j["complete"] = phase == "final" && (r.status == AcquisitionStatus::Completed ||
                                          r.status == AcquisitionStatus::CompletedWithErrors);
     j["summary"] = r.summary;
@@ -92,13 +91,11 @@ Status write_record(const AcquisitionResult& result, const std::string& phase) {
     const std::string path = result.record.string();
     const std::string temp = path + ".tmp";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errno_error("cannot write acquisition record " + temp, errno);
+    if (fd < 0) return errno_error("cannot write acquisition record " + temp, errno);
     std::size_t done = 0;
     while (done < text.size()) {
         ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
             int err = n < 0 ? errno : ENOSPC;
             ::close(fd);
@@ -110,8 +107,7 @@ Status write_record(const AcquisitionResult& result, const std::string& phase) {
     int err = ::fdatasync(fd) != 0 ? errno : 0;
     ::close(fd);
     if (err != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
-        if (err == 0)
-            err = errno;
+        if (err == 0) err = errno;
         ::unlink(temp.c_str());
         return errno_error("cannot store acquisition record " + path, err);
     }

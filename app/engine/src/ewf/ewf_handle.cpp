@@ -13,18 +13,15 @@ void HandleDeleter::operator()(libewf_handle_t* handle) const {
 }
 
 ErrorSlot::~ErrorSlot() {
-    if (error_)
-        libewf_error_free(&error_);
+    if (error_) libewf_error_free(&error_);
 }
 
 std::string ErrorSlot::take() {
-    if (!error_)
-        return "libewf gave no reason";
+    if (!error_) return "libewf gave no reason";
     std::vector<char> text(4096);
     int n = libewf_error_sprint(error_, text.data(), text.size());
     libewf_error_free(&error_);
-    if (n <= 0)
-        return "libewf gave no reason";
+    if (n <= 0) return "libewf gave no reason";
     std::string all(text.data());
     // libewf prints a backtrace, outermost call first; the last line is the root cause.
     while (!all.empty() && (all.back() == '\n' || all.back() == ' '))

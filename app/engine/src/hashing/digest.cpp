@@ -91,22 +91,17 @@ std::string to_hex(std::span<const unsigned char> bytes) {
 
 std::vector<unsigned char> from_hex(const std::string& hex) {
     auto value = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
         return -1;
     };
-    if (hex.size() % 2 != 0)
-        return {};
+    if (hex.size() % 2 != 0) return {};
     std::vector<unsigned char> bytes;
     bytes.reserve(hex.size() / 2);
     for (std::size_t i = 0; i < hex.size(); i += 2) {
         int hi = value(hex[i]), lo = value(hex[i + 1]);
-        if (hi < 0 || lo < 0)
-            return {};
+        if (hi < 0 || lo < 0) return {};
         bytes.push_back(static_cast<unsigned char>(hi * 16 + lo));
     }
     return bytes;

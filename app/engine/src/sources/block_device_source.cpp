@@ -23,8 +23,7 @@ class BlockDeviceSource final : public Source {
     const SourceInfo& info() const override { return info_; }
 
     Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
-        if (offset >= info_.size || buffer.empty())
-            return std::size_t{0};
+        if (offset >= info_.size || buffer.empty()) return std::size_t{0};
         std::size_t want =
             static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), info_.size - offset));
         ssize_t n;

@@ -53,8 +53,7 @@ class EwfSource final : public Source {
     const SourceInfo& info() const override { return info_; }
 
     Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
-        if (offset >= info_.size || buffer.empty())
-            return std::size_t{0};
+        if (offset >= info_.size || buffer.empty()) return std::size_t{0};
         // libewf keeps a chunk cache per handle; one reader at a time keeps it coherent.
         std::lock_guard lock(mutex_);
         ewf::ErrorSlot error;
@@ -119,8 +118,7 @@ EwfMetadata read_metadata(libewf_handle_t* h) {
     if (libewf_handle_get_number_of_header_values(h, &count, nullptr) == 1) {
         for (uint32_t i = 0; i < count; ++i) {
             size_t size = 0;
-            if (libewf_handle_get_header_value_identifier_size(h, i, &size, nullptr) != 1)
-                continue;
+            if (libewf_handle_get_header_value_identifier_size(h, i, &size, nullptr) != 1) continue;
             std::string id(size, '\0');
             if (libewf_handle_get_header_value_identifier(
                     h, i, reinterpret_cast<uint8_t*>(id.data()), size, nullptr) != 1) {
@@ -128,15 +126,13 @@ EwfMetadata read_metadata(libewf_handle_t* h) {
             }
             id.resize(id.find('\0') == std::string::npos ? id.size() : id.find('\0'));
             std::string value = utf8_header(h, id);
-            if (!value.empty())
-                meta.header[id] = value;
+            if (!value.empty()) meta.header[id] = value;
         }
     }
     meta.stored_md5 = utf8_hash(h, "MD5");
     meta.stored_sha1 = utf8_hash(h, "SHA1");
     uint8_t format = 0;
-    if (libewf_handle_get_format(h, &format, nullptr) == 1)
-        meta.format = format_name(format);
+    if (libewf_handle_get_format(h, &format, nullptr) == 1) meta.format = format_name(format);
     int8_t level = 0;
     uint8_t flags = 0;
     if (libewf_handle_get_compression_values(h, &level, &flags, nullptr) == 1) {
@@ -146,8 +142,7 @@ EwfMetadata read_metadata(libewf_handle_t* h) {
                                                               : "unknown";
     }
     uint32_t chunk = 0;
-    if (libewf_handle_get_chunk_size(h, &chunk, nullptr) == 1)
-        meta.chunk_size = chunk;
+    if (libewf_handle_get_chunk_size(h, &chunk, nullptr) == 1) meta.chunk_size = chunk;
     uint32_t errors = 0;
     if (libewf_handle_get_number_of_acquiry_errors(h, &errors, nullptr) == 1) {
         for (uint32_t i = 0; i < errors; ++i) {
@@ -181,8 +176,7 @@ Expected<std::unique_ptr<Source>> open_ewf(const fs::path& first_segment) {
 
     std::string why;
     ewf::Handle handle = ewf::make_handle(why);
-    if (!handle)
-        return make_error(ErrorKind::Internal, "libewf could not start: " + why);
+    if (!handle) return make_error(ErrorKind::Internal, "libewf could not start: " + why);
     std::vector<char*> argv;
     for (auto& s : segments)
         argv.push_back(s.data());

@@ -17,12 +17,10 @@ class FaultySource final : public Source {
 
     Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
         const std::uint64_t size = inner_->info().size;
-        if (offset >= size || buffer.empty())
-            return std::size_t{0};
+        if (offset >= size || buffer.empty()) return std::size_t{0};
         std::size_t want =
             static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size - offset));
-        if (plan_.max_read > 0)
-            want = std::min(want, plan_.max_read);
+        if (plan_.max_read > 0) want = std::min(want, plan_.max_read);
         const std::uint64_t end = offset + want;
         const std::string where = info().path + " at offset " + std::to_string(offset);
         if (plan_.vanish_from && end > *plan_.vanish_from) {

@@ -29,8 +29,7 @@ class FileSource final : public Source {
     const SourceInfo& info() const override { return info_; }
 
     Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
-        if (offset >= info_.size || buffer.empty())
-            return std::size_t{0};
+        if (offset >= info_.size || buffer.empty()) return std::size_t{0};
         std::size_t want =
             static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), info_.size - offset));
         // The last segment whose start is <= offset holds the first byte.
@@ -70,8 +69,7 @@ Expected<Segment> open_segment(const fs::path& path) {
         return errno_error("cannot open source " + seg.path, ec.value());
     }
     struct stat st {};
-    if (::fstat(seg.fd.get(), &st) != 0)
-        return errno_error("cannot stat " + seg.path, errno);
+    if (::fstat(seg.fd.get(), &st) != 0) return errno_error("cannot stat " + seg.path, errno);
     if (S_ISDIR(st.st_mode)) {
         return make_error(ErrorKind::InvalidArgument,
                           seg.path + " is a directory, not an evidence image");
@@ -88,8 +86,7 @@ Expected<Segment> open_segment(const fs::path& path) {
 
 Expected<std::unique_ptr<Source>> open_raw(const fs::path& path) {
     auto seg = open_segment(path);
-    if (!seg)
-        return seg.error();
+    if (!seg) return seg.error();
     SourceInfo info;
     info.kind = SourceKind::Raw;
     info.path = path.string();
@@ -113,8 +110,7 @@ Expected<std::unique_ptr<Source>> open_split_raw(const std::vector<fs::path>& pa
     std::uint64_t offset = 0;
     for (const auto& p : paths) {
         auto seg = open_segment(p);
-        if (!seg)
-            return seg.error();
+        if (!seg) return seg.error();
         if (seg->size == 0) {
             return make_error(ErrorKind::Format, "split raw segment " + p.string() + " is empty");
         }

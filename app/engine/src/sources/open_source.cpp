@@ -17,12 +17,9 @@ enum class Signature { None, Ewf1, Ewf2, Logical };
 Signature read_signature(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     char head[8] = {};
-    if (!in.read(head, sizeof head))
-        return Signature::None;
-    if (std::memcmp(head, "EVF\x09\x0d\x0a\xff\x00", 8) == 0)
-        return Signature::Ewf1;
-    if (std::memcmp(head, "EVF2\x0d\x0a\x81\x00", 8) == 0)
-        return Signature::Ewf2;
+    if (!in.read(head, sizeof head)) return Signature::None;
+    if (std::memcmp(head, "EVF\x09\x0d\x0a\xff\x00", 8) == 0) return Signature::Ewf1;
+    if (std::memcmp(head, "EVF2\x0d\x0a\x81\x00", 8) == 0) return Signature::Ewf2;
     if (std::memcmp(head, "LVF\x09\x0d\x0a\xff\x00", 8) == 0 ||
         std::memcmp(head, "LEF2\x0d\x0a\x81\x00", 8) == 0) {
         return Signature::Logical;
@@ -34,8 +31,7 @@ Signature read_signature(const fs::path& path) {
 
 Expected<std::unique_ptr<Source>> open_source(const fs::path& path, const OpenOptions& options) {
     const std::string name = path.string();
-    if (name.empty())
-        return make_error(ErrorKind::InvalidArgument, "no source was named");
+    if (name.empty()) return make_error(ErrorKind::InvalidArgument, "no source was named");
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) {
@@ -43,8 +39,7 @@ Expected<std::unique_ptr<Source>> open_source(const fs::path& path, const OpenOp
         }
         return errno_error("cannot examine source " + name, errno);
     }
-    if (S_ISBLK(st.st_mode))
-        return open_block_device(path, options);
+    if (S_ISBLK(st.st_mode)) return open_block_device(path, options);
     if (S_ISDIR(st.st_mode)) {
         return make_error(ErrorKind::InvalidArgument,
                           name + " is a directory; name an image file or a block device");

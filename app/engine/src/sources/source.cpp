@@ -21,10 +21,8 @@ Expected<std::size_t> read_fully(Source& source, std::uint64_t offset,
     std::size_t done = 0;
     while (done < buffer.size()) {
         auto n = source.read_at(offset + done, buffer.subspan(done));
-        if (!n)
-            return n.error();
-        if (*n == 0)
-            break;
+        if (!n) return n.error();
+        if (*n == 0) break;
         done += *n;
     }
     return done;

@@ -35,15 +35,13 @@ std::string next_suffix(const std::string& suffix) {
 }
 
 bool is_split_suffix(const std::string& s) {
-    if (s.size() < 2)
-        return false;
+    if (s.size() < 2) return false;
     bool digits = true, letters = true;
     for (char c : s) {
         digits = digits && std::isdigit(static_cast<unsigned char>(c));
         letters = letters && c >= 'a' && c <= 'z';
     }
-    if (digits)
-        return std::stoul(s) <= 1;  // .000 or .001 starts a sequence
+    if (digits) return std::stoul(s) <= 1;  // .000 or .001 starts a sequence
     return letters && s.find_first_not_of('a') == std::string::npos;  // .aa, .aaa
 }
 
@@ -52,22 +50,18 @@ bool is_split_suffix(const std::string& s) {
 std::vector<fs::path> find_split_raw_segments(const fs::path& first) {
     std::string name = first.string();
     auto dot = name.find_last_of('.');
-    if (dot == std::string::npos || name.find('/', dot) != std::string::npos)
-        return {};
+    if (dot == std::string::npos || name.find('/', dot) != std::string::npos) return {};
     std::string stem = name.substr(0, dot + 1);
     std::string suffix = name.substr(dot + 1);
-    if (!is_split_suffix(suffix))
-        return {};
+    if (!is_split_suffix(suffix)) return {};
     std::vector<fs::path> segments{first};
     std::error_code ec;
     for (std::string s = next_suffix(suffix); !s.empty(); s = next_suffix(s)) {
         fs::path candidate = stem + s;
-        if (!fs::is_regular_file(candidate, ec))
-            break;
+        if (!fs::is_regular_file(candidate, ec)) break;
         segments.push_back(candidate);
     }
-    if (segments.size() < 2)
-        return {};
+    if (segments.size() < 2) return {};
     return segments;
 }
 

@@ -353,8 +353,7 @@ inline constexpr std::uint8_t kIdentifyOpcodes[] = {0x00, 0x03, 0x12, 0x1A, 0x4D
 template <std::size_t N>
 constexpr bool rows_are_ordered(const Row (&rows)[N]) {
     for (std::size_t i = 1; i < N; ++i)
-        if (rows[i - 1].opcode >= rows[i].opcode)
-            return false;
+        if (rows[i - 1].opcode >= rows[i].opcode) return false;
     return true;
 }
 
@@ -639,16 +638,14 @@ constexpr const OpcodeEntry& opcode_entry(std::uint8_t opcode, CommandSet set) {
 constexpr const ServiceActionEntry* find_service_action(std::uint8_t opcode,
                                                         std::uint16_t service_action) {
     for (const auto& e : kServiceActions)
-        if (e.opcode == opcode && e.service_action == service_action)
-            return &e;
+        if (e.opcode == opcode && e.service_action == service_action) return &e;
     return nullptr;
 }
 
 // The first entry for `command` whose feature matches; nullptr when none does.
 constexpr const AtaCommandEntry* find_ata_command(std::uint8_t command, std::uint16_t feature) {
     for (const auto& e : kAtaCommands)
-        if (e.command == command && (e.feature < 0 || e.feature == feature))
-            return &e;
+        if (e.command == command && (e.feature < 0 || e.feature == feature)) return &e;
     return nullptr;
 }
 
