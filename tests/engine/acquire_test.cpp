@@ -349,3 +349,31 @@ TEST_CASE("progress reports the stage, bytes and rate while acquiring", "[acquir
     CHECK(saw_reading);
     CHECK(std::string(progress.snapshot().stage) == "done");
 }
+
+TEST_CASE("compressed E01 of media that ends mid-chunk reads back whole", "[acquire][ewf]") {
+    TempDir dir;
+    const fs::path media = dir / "media.bin";
+    // Half incompressible, half zeros, and a length that is not a whole number of chunks.
+    write_random_file(media, 3 * 1024 * 1024 + 512 * 5, 77);
+    run("head -c 2097152 /dev/zero >> " + sh_quote(media.string()));
+    SourceSeal seal({media});
+    for (Compression c : {Compression::Fast, Compression::Best}) {
+        DYNAMIC_SECTION(to_string(c)) {
+            auto src = open_ok(media);
+            AcquisitionPlan ap;
+            ap.format = ImageFormat::Ewf;
+            ap.compression = c;
+            ap.block_size = 1 << 20;
+            ap.out_dir = dir / to_string(c);
+            auto r = acquire_ok(*src, ap);
+            CHECK(r.status == AcquisitionStatus::Completed);
+            check_verified(r);
+            CHECK(r.hashes.md5 == coreutils_digest("md5sum", media));
+            auto verify = run("ewfverify -q " + sh_quote(r.outputs.front().string()), true);
+            INFO(verify.out);
+            CHECK(verify.exit_code == 0);
+            CHECK(fs::file_size(r.outputs.front()) < fs::file_size(media));
+        }
+    }
+    CHECK(seal.unchanged());
+}

@@ -1,9 +1,13 @@
 // E01 (EnCase 6 format) through libewf, readable by ewfverify, ewfinfo and every
 // commercial tool.
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cstring>
+#include <thread>
 
 #include "acquire/image_sink.hpp"
 #include "ewf/ewf_handle.hpp"
@@ -18,25 +22,65 @@ namespace {
 constexpr std::uint64_t kDefaultSegment = 1500ull << 20;  // ewfacquire's default, 1.4 GiB
 const std::string kVersion = "exhibit 0.1.0";
 
+// One EWF chunk on its way to the file: compressed off the writing thread, written in
+// order by it. libewf serialises its own prepare_write_chunk on the handle, so the
+// compression is ours (zlib, as libewf itself uses) and libewf_handle_write_chunk
+// takes the finished chunk.
+struct Chunk {
+    const std::byte* data = nullptr;
+    std::size_t size = 0;
+    std::vector<unsigned char> packed;  // zlib stream when it is smaller than the chunk
+    bool compressed = false;
+    uint32_t checksum = 0;  // zlib's Adler-32 trailer, or Adler-32 of the raw chunk
+};
+
+void pack(Chunk& c, int level) {
+    uLongf size = compressBound(static_cast<uLong>(c.size));
+    c.packed.resize(size);
+    const auto* in = reinterpret_cast<const Bytef*>(c.data);
+    c.compressed =
+        compress2(c.packed.data(), &size, in, static_cast<uLong>(c.size), level) == Z_OK &&
+        size < c.size;
+    if (c.compressed) {
+        c.packed.resize(size);
+        // As libewf does: the stored checksum of a compressed chunk is zlib's own trailer.
+        std::memcpy(&c.checksum, c.packed.data() + size - 4, 4);
+    } else {
+        c.checksum = static_cast<uint32_t>(adler32(1, in, static_cast<uInt>(c.size)));
+    }
+}
+
+// Compresses every chunk, on every core (the calling thread included).
+void pack_all(std::vector<Chunk>& chunks, int level) {
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < chunks.size();)
+            pack(chunks[i], level);
+    };
+    unsigned helpers = std::max(1u, std::thread::hardware_concurrency()) - 1;
+    std::vector<std::jthread> threads;
+    for (unsigned i = 0; i < helpers && i + 1 < chunks.size(); ++i)
+        threads.emplace_back(work);
+    work();
+}
+
 class EwfSink final : public ImageSink {
   public:
-    EwfSink(const AcquisitionPlan& plan, ewf::Handle handle, fs::path partial_base)
-        : plan_(plan), handle_(std::move(handle)), partial_base_(std::move(partial_base)) {}
+    EwfSink(const AcquisitionPlan& plan, ewf::Handle handle, fs::path partial_base,
+            std::size_t chunk_size)
+        : plan_(plan),
+          handle_(std::move(handle)),
+          partial_base_(std::move(partial_base)),
+          chunk_size_(chunk_size),
+          level_(plan.compression == Compression::Best ? Z_BEST_COMPRESSION : Z_BEST_SPEED) {}
 
     Status write(std::span<const std::byte> bytes) override {
+        if (plan_.compression != Compression::None) return write_compressed(bytes);
         while (!bytes.empty()) {
             ewf::ErrorSlot error;
             ssize_t n =
                 libewf_handle_write_buffer(handle_.get(), bytes.data(), bytes.size(), error.out());
-            if (n <= 0) {
-                std::string why = error.take();
-                // libewf reports a full disk only in its text; say it in ours.
-                bool full = why.find("No space") != std::string::npos ||
-                            why.find("unable to write") != std::string::npos;
-                return make_error(full ? ErrorKind::NoSpace : ErrorKind::Io,
-                                  "cannot write E01 segment under " + plan_.out_dir.string() +
-                                      " at media offset " + std::to_string(written_) + ": " + why);
-            }
+            if (n <= 0) return write_error(error);
             written_ += static_cast<std::uint64_t>(n);
             bytes = bytes.subspan(static_cast<std::size_t>(n));
         }
@@ -44,6 +88,10 @@ class EwfSink final : public ImageSink {
     }
 
     Status finish(const Hashes& hashes, const std::vector<UnreadableRange>& unreadable) override {
+        if (!carry_.empty()) {  // the media's last, short chunk
+            std::vector<std::byte> last = std::move(carry_);
+            if (auto s = write_chunks(last); !s) return s;
+        }
         ewf::ErrorSlot error;
         uint32_t sector = 512;
         libewf_handle_get_bytes_per_sector(handle_.get(), &sector, nullptr);
@@ -109,6 +157,59 @@ class EwfSink final : public ImageSink {
     }
 
   private:
+    // Whole chunks go out as they come; a tail shorter than a chunk waits in carry_.
+    Status write_compressed(std::span<const std::byte> bytes) {
+        if (!carry_.empty()) {
+            std::size_t take = std::min(bytes.size(), chunk_size_ - carry_.size());
+            carry_.insert(carry_.end(), bytes.begin(),
+                          bytes.begin() + static_cast<std::ptrdiff_t>(take));
+            bytes = bytes.subspan(take);
+            if (carry_.size() < chunk_size_) return ok();
+            std::vector<std::byte> full = std::move(carry_);
+            carry_.clear();
+            if (auto s = write_chunks(full); !s) return s;
+        }
+        std::size_t whole = bytes.size() / chunk_size_ * chunk_size_;
+        if (auto s = write_chunks(bytes.first(whole)); !s) return s;
+        carry_.assign(bytes.begin() + static_cast<std::ptrdiff_t>(whole), bytes.end());
+        return ok();
+    }
+
+    Status write_chunks(std::span<const std::byte> bytes) {
+        std::vector<Chunk> chunks;
+        for (std::size_t off = 0; off < bytes.size(); off += chunk_size_) {
+            Chunk& c = chunks.emplace_back();
+            c.data = bytes.data() + off;
+            c.size = std::min(chunk_size_, bytes.size() - off);
+        }
+        pack_all(chunks, level_);
+        for (auto& c : chunks) {
+            ewf::ErrorSlot error;
+            uint8_t checksum[4] = {
+                static_cast<uint8_t>(c.checksum), static_cast<uint8_t>(c.checksum >> 8),
+                static_cast<uint8_t>(c.checksum >> 16), static_cast<uint8_t>(c.checksum >> 24)};
+            const void* data = c.compressed ? static_cast<const void*>(c.packed.data()) : c.data;
+            std::size_t size = c.compressed ? c.packed.size() : c.size;
+            if (libewf_handle_write_chunk(handle_.get(), data, size, c.size, c.compressed ? 1 : 0,
+                                          checksum, c.checksum, c.compressed ? 0 : 1,
+                                          error.out()) < 0) {
+                return write_error(error);
+            }
+            written_ += c.size;
+        }
+        return ok();
+    }
+
+    Error write_error(ewf::ErrorSlot& error) {
+        std::string why = error.take();
+        // libewf reports a full disk only in its text; say it in ours.
+        bool full = why.find("No space") != std::string::npos ||
+                    why.find("unable to write") != std::string::npos;
+        return make_error(full ? ErrorKind::NoSpace : ErrorKind::Io,
+                          "cannot write E01 segment under " + plan_.out_dir.string() +
+                              " at media offset " + std::to_string(written_) + ": " + why);
+    }
+
     Status fail(const std::string& what, ewf::ErrorSlot& error) {
         return make_error(ErrorKind::Io,
                           what + " under " + plan_.out_dir.string() + ": " + error.take());
@@ -117,6 +218,9 @@ class EwfSink final : public ImageSink {
     AcquisitionPlan plan_;
     ewf::Handle handle_;
     fs::path partial_base_;
+    std::size_t chunk_size_;
+    int level_;
+    std::vector<std::byte> carry_;
     std::uint64_t written_ = 0;
     std::vector<fs::path> final_files_;
 };
@@ -187,7 +291,11 @@ Expected<std::unique_ptr<ImageSink>> make_ewf_sink(const AcquisitionPlan& plan,
              {"serial_number", device ? source.device->serial : std::string()}}) {
         if (auto s = set_header(h, id, value); !s) return s.error();
     }
-    return std::unique_ptr<ImageSink>(new EwfSink(plan, std::move(handle), base));
+    uint32_t chunk_size = 0;
+    if (libewf_handle_get_chunk_size(h, &chunk_size, error.out()) != 1 || chunk_size == 0) {
+        return make_error(ErrorKind::Internal, "libewf has no chunk size: " + error.take());
+    }
+    return std::unique_ptr<ImageSink>(new EwfSink(plan, std::move(handle), base, chunk_size));
 }
 
 }  // namespace exhibit::acquire_detail
