@@ -13,13 +13,6 @@ using namespace exhibit::test;
 
 namespace {
 
-std::unique_ptr<Source> open_ok(const fs::path& path) {
-    auto src = open_source(path);
-    INFO(path.string() << ": " << (src ? "" : src.error().message));
-    REQUIRE(src);
-    return std::move(*src);
-}
-
 AcquisitionResult acquire_ok(Source& source, AcquisitionPlan plan) {
     JobProgress progress;
     std::atomic<bool> cancel{false};
@@ -27,6 +20,15 @@ AcquisitionResult acquire_ok(Source& source, AcquisitionPlan plan) {
     INFO((result ? result->summary : result.error().message));
     REQUIRE(result);
     return std::move(*result);
+}
+
+// A raw acquisition into `out` in 1 MiB reads, so small test media span several blocks.
+AcquisitionPlan raw_plan(const fs::path& out) {
+    AcquisitionPlan plan;
+    plan.format = ImageFormat::Raw;
+    plan.out_dir = out;
+    plan.block_size = 1 << 20;
+    return plan;
 }
 
 nlohmann::json read_json(const fs::path& path) {
@@ -212,19 +214,18 @@ TEST_CASE("a device that fails from some point on is imaged up to there and the 
           "[acquire][faults]") {
     TempDir dir;
     write_random_file(dir / "m.bin", 2 * 1024 * 1024, 9);
+    SourceSeal seal({dir / "m.bin"});
     FaultPlan plan;
     plan.eio_from = 1536 * 1024 + 512;
     auto src = make_faulty_source(open_ok(dir / "m.bin"), plan);
-    AcquisitionPlan ap;
-    ap.format = ImageFormat::Raw;
-    ap.out_dir = dir / "out";
+    AcquisitionPlan ap = raw_plan(dir / "out");
     ap.retries = 0;
-    ap.block_size = 1 << 20;
     auto r = acquire_ok(*src, ap);
     CHECK(r.status == AcquisitionStatus::CompletedWithErrors);
     REQUIRE(r.unreadable.size() == 1);
     CHECK(r.unreadable[0].offset == *plan.eio_from);
     CHECK(r.unreadable[0].length == 2 * 1024 * 1024 - *plan.eio_from);
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("a vanished or shrinking source fails loudly and leaves only .partial output",
@@ -267,11 +268,9 @@ TEST_CASE("a vanished or shrinking source fails loudly and leaves only .partial 
 TEST_CASE("cancelling leaves a clearly incomplete output", "[acquire][cancel]") {
     TempDir dir;
     write_random_file(dir / "m.bin", 64 * 1024 * 1024, 2);
+    SourceSeal seal({dir / "m.bin"});
     auto src = open_ok(dir / "m.bin");
-    AcquisitionPlan ap;
-    ap.format = ImageFormat::Raw;
-    ap.out_dir = dir / "out";
-    ap.block_size = 1 << 20;
+    AcquisitionPlan ap = raw_plan(dir / "out");
     JobProgress progress;
     std::atomic<bool> cancel{false};
     std::thread stopper([&] {
@@ -286,11 +285,13 @@ TEST_CASE("cancelling leaves a clearly incomplete output", "[acquire][cancel]") 
     CHECK(fs::exists(ap.out_dir / "image.raw.partial"));
     CHECK_FALSE(fs::exists(ap.out_dir / "image.raw"));
     CHECK(read_json(r->record)["status"] == "cancelled");
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("an acquisition never overwrites earlier work", "[acquire][errors]") {
     TempDir dir;
     write_random_file(dir / "m.bin", 1024 * 1024, 2);
+    SourceSeal seal({dir / "m.bin"});
     auto src = open_ok(dir / "m.bin");
     AcquisitionPlan ap;
     ap.format = ImageFormat::Ewf;
@@ -306,6 +307,7 @@ TEST_CASE("an acquisition never overwrites earlier work", "[acquire][errors]") {
     auto onto_file = acquire(*src, ap, progress, cancel);
     REQUIRE_FALSE(onto_file);
     CHECK_THAT(onto_file.error().message, Catch::Contains("not a directory"));
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("sizes parse as binary units", "[acquire][parse]") {
@@ -324,11 +326,9 @@ TEST_CASE("sizes parse as binary units", "[acquire][parse]") {
 TEST_CASE("progress reports the stage, bytes and rate while acquiring", "[acquire][progress]") {
     TempDir dir;
     write_random_file(dir / "m.bin", 32 * 1024 * 1024, 8);
+    SourceSeal seal({dir / "m.bin"});
     auto src = open_ok(dir / "m.bin");
-    AcquisitionPlan ap;
-    ap.format = ImageFormat::Raw;
-    ap.out_dir = dir / "out";
-    ap.block_size = 1 << 20;
+    AcquisitionPlan ap = raw_plan(dir / "out");
     JobProgress progress;
     std::atomic<bool> cancel{false};
     std::atomic<bool> saw_reading{false};
@@ -348,6 +348,7 @@ TEST_CASE("progress reports the stage, bytes and rate while acquiring", "[acquir
     REQUIRE(r);
     CHECK(saw_reading);
     CHECK(std::string(progress.snapshot().stage) == "done");
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("compressed E01 of media that ends mid-chunk reads back whole", "[acquire][ewf]") {

@@ -21,13 +21,6 @@ std::string md5_of(Source& source) {
     return hashes->md5;
 }
 
-std::unique_ptr<Source> open_ok(const fs::path& path) {
-    auto src = open_source(path);
-    INFO(path.string() << ": " << (src ? "" : src.error().message));
-    REQUIRE(src);
-    return std::move(*src);
-}
-
 }  // namespace
 
 TEST_CASE("raw image reads the same bytes as the file, positionally", "[sources][raw]") {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -98,6 +99,13 @@ std::vector<unsigned char> read_file(const fs::path& path) {
 std::string read_file_text(const fs::path& path) {
     auto bytes = read_file(path);
     return {bytes.begin(), bytes.end()};
+}
+
+std::unique_ptr<Source> open_ok(const fs::path& path) {
+    auto src = open_source(path);
+    INFO(path.string() << ": " << (src ? "" : src.error().message));
+    REQUIRE(src);
+    return std::move(*src);
 }
 
 fs::path sample_dir() {

@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "exhibit/source.hpp"
 
 namespace exhibit::test {
 
@@ -54,6 +57,9 @@ class SourceSeal {
 void write_random_file(const fs::path& path, std::uint64_t size, std::uint32_t seed);
 std::vector<unsigned char> read_file(const fs::path& path);
 std::string read_file_text(const fs::path& path);
+
+// open_source that must succeed (the test stops with the error message otherwise).
+std::unique_ptr<Source> open_ok(const fs::path& path);
 
 fs::path sample_image();  // built by the sample_device ctest fixture
 fs::path sample_dir();
