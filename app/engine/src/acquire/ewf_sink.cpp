@@ -1,7 +1,10 @@
 // E01 (EnCase 6 format) through libewf, readable by ewfverify, ewfinfo and every
 // commercial tool.
+#include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <atomic>
@@ -122,7 +125,7 @@ class EwfSink final : public ImageSink {
         for (const auto& p : partial) {
             // image.partial.E01 -> image.E01
             fs::path final_name = plan_.out_dir / (plan_.basename + p.extension().string());
-            if (platform::FileDescriptor fd; !platform::open_read_only(p, fd)) ::fsync(fd.get());
+            if (auto s = flush_and_uncache(p); !s) return s;
             std::error_code ec;
             fs::rename(p, final_name, ec);
             if (ec) return errno_error("cannot rename " + p.string(), ec.value());
@@ -157,6 +160,18 @@ class EwfSink final : public ImageSink {
     }
 
   private:
+    // Flushes a finished segment to the disk and drops it from the page cache, so the
+    // verification pass reads what the disk holds, not the kernel's copy.
+    static Status flush_and_uncache(const fs::path& segment) {
+        platform::FileDescriptor fd;
+        if (auto ec = platform::open_read_only(segment, fd)) {
+            return errno_error("cannot reopen " + segment.string(), ec.value());
+        }
+        if (::fsync(fd.get()) != 0) return errno_error("cannot flush " + segment.string(), errno);
+        ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
+        return ok();
+    }
+
     // Whole chunks go out as they come; a tail shorter than a chunk waits in carry_.
     Status write_compressed(std::span<const std::byte> bytes) {
         if (!carry_.empty()) {
