@@ -87,6 +87,7 @@ class EwfSink final : public ImageSink {
             written_ += static_cast<std::uint64_t>(n);
             bytes = bytes.subspan(static_cast<std::size_t>(n));
         }
+        start_writeback();
         return ok();
     }
 
@@ -160,6 +161,23 @@ class EwfSink final : public ImageSink {
     }
 
   private:
+    // libewf writes through the page cache; left alone, every dirty page of a segment
+    // waits for the fsync at the end. Every 32 MiB this asks the kernel to start writing
+    // the newest segment back (without waiting), so the disk works while we read.
+    void start_writeback() {
+        constexpr std::uint64_t kEvery = 32u << 20;
+        if (written_ - kicked_at_ < kEvery) return;
+        kicked_at_ = written_;
+        auto segments = files();
+        if (segments.empty()) return;
+        if (segments.back() != kicked_segment_) {
+            kicked_fd_ = platform::FileDescriptor();
+            if (platform::open_read_only(segments.back(), kicked_fd_)) return;
+            kicked_segment_ = segments.back();
+        }
+        ::sync_file_range(kicked_fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
+
     // Flushes a finished segment to the disk and drops it from the page cache, so the
     // verification pass reads what the disk holds, not the kernel's copy.
     static Status flush_and_uncache(const fs::path& segment) {
@@ -212,6 +230,7 @@ class EwfSink final : public ImageSink {
             }
             written_ += c.size;
         }
+        start_writeback();
         return ok();
     }
 
@@ -236,6 +255,9 @@ class EwfSink final : public ImageSink {
     std::size_t chunk_size_;
     int level_;
     std::vector<std::byte> carry_;
+    std::uint64_t kicked_at_ = 0;
+    fs::path kicked_segment_;
+    platform::FileDescriptor kicked_fd_;
     std::uint64_t written_ = 0;
     std::vector<fs::path> final_files_;
 };
