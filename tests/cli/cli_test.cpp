@@ -43,6 +43,7 @@ TEST_CASE("bad input gets one clear sentence and a documented exit code", "[cli]
     TempDir dir;
     const std::string sample = sh_quote(sample_image().string());
     const std::string out = sh_quote((dir / "o").string());
+    SourceSeal seal({sample_image()});
     check_refusal(run_cli("frobnicate"), 2, "frobnicate");
     check_refusal(run_cli("acquire " + sample + " --out " + out + " --bogus"), 2, "--bogus");
     check_refusal(run_cli("acquire " + sample), 2, "--out");
@@ -56,6 +57,7 @@ TEST_CASE("bad input gets one clear sentence and a documented exit code", "[cli]
     check_refusal(run_cli("acquire " + sample + " --out " + sh_quote((dir / "file").string())), 4,
                   "not a directory");
     CHECK_FALSE(std::filesystem::exists(dir / "o"));
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("acquire --json prints the record with the coreutils hashes", "[cli][acquire]") {
@@ -86,6 +88,7 @@ TEST_CASE("info --json shows an E01's stored hashes and case metadata", "[cli][i
         WARN("SKIPPED: ../shared/testdata is absent");
         return;
     }
+    SourceSeal seal({data / "dfvfs/ext2.split.E01", data / "dfvfs/ext2.split.E02"});
     auto r = run_cli("info --json " + sh_quote((data / "dfvfs/ext2.split.E01").string()), false);
     REQUIRE(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
@@ -93,6 +96,7 @@ TEST_CASE("info --json shows an E01's stored hashes and case metadata", "[cli][i
     CHECK(j["size"] == 4194304);
     CHECK(j["segments"].size() == 2);
     CHECK(j["ewf"]["stored_md5"] == "196066add11fb71c4c49cf1bb50d6d24");
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("a full output disk stops the run with a clear message and .partial output",

@@ -89,8 +89,10 @@ TEST_CASE("split raw images are found from their first segment in every naming s
 TEST_CASE("a lone .001 file is a raw image, not a split one", "[sources][split]") {
     TempDir dir;
     write_random_file(dir / "disk.001", 8192, 3);
+    SourceSeal seal({dir / "disk.001"});
     auto src = open_ok(dir / "disk.001");
     CHECK(src->info().kind == SourceKind::Raw);
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("an E01 written by ewfacquire opens with its metadata and stored hash",
@@ -199,6 +201,7 @@ TEST_CASE("a truncated E01 is an error, never a crash or silent zeros", "[source
 TEST_CASE("the fault wrapper fails exactly the reads that touch a bad range", "[sources][faults]") {
     TempDir dir;
     write_random_file(dir / "m.bin", 64 * 1024, 1);
+    SourceSeal seal({dir / "m.bin"});
     FaultPlan plan;
     plan.unreadable = {{4096, 512}};
     plan.max_read = 1000;
@@ -215,6 +218,7 @@ TEST_CASE("the fault wrapper fails exactly the reads that touch a bad range", "[
     CHECK(bad.error().sys_errno == EIO);
     auto after = src->read_at(4608, buf);
     CHECK(after);
+    CHECK(seal.unchanged());
 }
 
 TEST_CASE("sysfs identity of a USB stick is read from the tree", "[sources][sysfs]") {
