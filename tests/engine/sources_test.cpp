@@ -21,6 +21,21 @@ std::string md5_of(Source& source) {
     return hashes->md5;
 }
 
+// Writes `size` random bytes to DIR/media.raw and images them with libewf's own
+// ewfacquire (an independent writer), uncompressed EnCase 6 plus `options`. Returns the
+// first segment, DIR/NAME.E01.
+fs::path peer_e01(const TempDir& dir, const std::string& name, std::uint64_t size,
+                  std::uint32_t seed, const std::string& options = "") {
+    const fs::path raw = dir / "media.raw";
+    write_random_file(raw, size, seed);
+    auto r = run("ewfacquire -u -q -c none -f encase6 " + options + " -t " +
+                     sh_quote((dir / name).string()) + " " + sh_quote(raw.string()),
+                 true);
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    return dir / (name + ".E01");
+}
+
 }  // namespace
 
 TEST_CASE("raw image reads the same bytes as the file, positionally", "[sources][raw]") {
@@ -98,17 +113,12 @@ TEST_CASE("a lone .001 file is a raw image, not a split one", "[sources][split]"
 TEST_CASE("an E01 written by ewfacquire opens with its metadata and stored hash",
           "[sources][ewf]") {
     TempDir dir;
+    const fs::path e01 = peer_e01(dir, "peer", 5 * 1024 * 1024, 11,
+                                  "-C CASE-7 -D 'seized laptop' -E JD/1 -e 'DC Jones' "
+                                  "-N 'peer made' -S 2MiB");
     const fs::path raw = dir / "media.raw";
-    write_random_file(raw, 5 * 1024 * 1024, 11);
-    auto r = run("ewfacquire -u -q -t " + sh_quote((dir / "peer").string()) +
-                     " -C CASE-7 -D 'seized laptop' -E JD/1 -e 'DC Jones' -N 'peer made' -c none "
-                     "-f encase6 -S 2MiB " +
-                     sh_quote(raw.string()),
-                 true);
-    INFO(r.out);
-    REQUIRE(r.exit_code == 0);
     SourceSeal seal({dir / "peer.E01", dir / "peer.E02"});
-    auto src = open_ok(dir / "peer.E01");
+    auto src = open_ok(e01);
     const auto& info = src->info();
     CHECK(info.kind == SourceKind::Ewf);
     CHECK(info.segments.size() >= 3);
@@ -174,13 +184,9 @@ TEST_CASE("bad sources get one clear sentence naming them", "[sources][errors]")
 
 TEST_CASE("a truncated E01 is an error, never a crash or silent zeros", "[sources][ewf][errors]") {
     TempDir dir;
-    const fs::path raw = dir / "media.raw";
-    write_random_file(raw, 3 * 1024 * 1024, 5);
-    REQUIRE(run("ewfacquire -u -q -t " + sh_quote((dir / "whole").string()) +
-                " -c none -f encase6 " + sh_quote(raw.string()))
-                .exit_code == 0);
+    const fs::path whole = peer_e01(dir, "whole", 3 * 1024 * 1024, 5);
     const fs::path cut = dir / "cut.E01";
-    fs::copy_file(dir / "whole.E01", cut);
+    fs::copy_file(whole, cut);
     fs::resize_file(cut, fs::file_size(cut) / 2);
     SourceSeal seal({cut});
     auto src = open_source(cut);
@@ -325,12 +331,7 @@ TEST_CASE("a block device is read only when the kernel will refuse writes to it"
 TEST_CASE("an E01 with a flipped byte in a chunk fails its checksum instead of reading zeros",
           "[sources][ewf][errors]") {
     TempDir dir;
-    const fs::path raw = dir / "media.raw";
-    write_random_file(raw, 2 * 1024 * 1024, 6);
-    REQUIRE(run("ewfacquire -u -q -t " + sh_quote((dir / "img").string()) + " -c none -f encase6 " +
-                sh_quote(raw.string()))
-                .exit_code == 0);
-    const fs::path e01 = dir / "img.E01";
+    const fs::path e01 = peer_e01(dir, "img", 2 * 1024 * 1024, 6);
     {
         // Flip one byte well inside the chunk data (uncompressed chunks carry Adler-32).
         std::fstream f(e01, std::ios::in | std::ios::out | std::ios::binary);
