@@ -225,8 +225,8 @@ int run_acquire(const AcquireArgs& a) {
         }
         for (const auto& u : r.unreadable) {
             std::cout << "unreadable: bytes " << u.offset << "-" << (u.offset + u.length - 1)
-                      << " (" << u.length / r.source.sector_size << " sectors, errno "
-                      << u.sys_errno << ")\n";
+                      << " (" << (u.length + r.source.sector_size - 1) / r.source.sector_size
+                      << " sectors, errno " << u.sys_errno << ")\n";
         }
         for (const auto& c : r.verification) {
             if (!c.match) {

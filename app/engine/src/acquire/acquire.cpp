@@ -1,5 +1,6 @@
 #include "exhibit/acquire.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -226,9 +227,13 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
         result.error = error;
         result.outputs = (*sink)->files();
         result.outputs.push_back(result.record);
+        bool partial = std::any_of(result.outputs.begin(), result.outputs.end(), [](const auto& f) {
+            return f.string().find(".partial") != std::string::npos;
+        });
         result.summary = (status == AcquisitionStatus::Cancelled ? "Acquisition cancelled: "
                                                                  : "Acquisition failed: ") +
-                         error.message + "; the output is incomplete and kept as .partial files.";
+                         error.message + "; the output is incomplete" +
+                         (partial ? " and kept as .partial files." : ".");
         result.finished = utc_timestamp();
         result.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -245,9 +250,10 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
     result.bytes_read = out->bytes;
     result.hashes = out->hashes;
     result.unreadable = out->unreadable;
+    const std::uint64_t sector = std::max<std::uint32_t>(1, source.info().sector_size);
     for (const auto& r : result.unreadable) {
-        result.unreadable_sectors +=
-            r.length / std::max<std::uint32_t>(1, source.info().sector_size);
+        // A short last sector of the media still counts as one.
+        result.unreadable_sectors += (r.length + sector - 1) / sector;
     }
     progress.begin_stage("finishing", 0);
     if (auto s = (*sink)->finish(result.hashes, result.unreadable); !s) {
