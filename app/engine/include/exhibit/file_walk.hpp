@@ -1,0 +1,83 @@
+// The file-system walk: every volume, file system and directory entry on a source,
+// allocated and deleted, through The Sleuth Kit reading via our own Source.
+//
+//   auto walk = walk_file_systems(*source, progress, cancel);
+//   for (const FileEntry& f : walk->files) ...
+//
+// Promises
+// - TSK reads only through Source::read_at (tsk_img_open_external), so devices, raw,
+//   split raw and E01 share one read-only path and one fault handling.
+// - A volume system is used when TSK finds one (DOS/MBR with extended partitions, GPT,
+//   ...); otherwise the whole source is tried as one file system.
+// - A file system TSK cannot open, or that fails part-way, becomes a WalkError naming the
+//   partition and what failed; the other partitions are still walked.
+// - The listing matches `fls -r -p` for each file system: same paths, meta addresses,
+//   types and allocation.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "exhibit/error.hpp"
+#include "exhibit/progress.hpp"
+#include "exhibit/source.hpp"
+
+namespace exhibit {
+
+// One slot of the volume system, allocated or not.
+struct VolumeEntry {
+    int index = 0;             // TSK's partition address
+    std::uint64_t offset = 0;  // bytes from the start of the source
+    std::uint64_t length = 0;  // bytes
+    std::string description;   // e.g. "Linux (0x83)", "Unallocated"
+    bool allocated = false;    // a real partition (not unallocated space or a table)
+    bool is_table = false;     // the partition table or extended-partition container
+};
+
+struct FileSystemEntry {
+    int volume = -1;           // VolumeEntry::index, -1 when the source has no table
+    std::uint64_t offset = 0;  // bytes from the start of the source
+    std::string type;          // "fat32", "ext4", "ntfs", ...
+    std::uint32_t block_size = 0;
+    std::uint64_t block_count = 0;
+};
+
+struct FileEntry {
+    int file_system = 0;  // index into WalkResult::file_systems
+    std::string path;     // from the file-system root, "/"-separated, no leading "/"
+    std::string name;
+    std::string stream;              // NTFS alternate data stream name, else empty
+    std::uint64_t meta_address = 0;  // inode / MFT entry
+    char name_type = '-';            // as fls prints it: r d l c b p s h w v -
+    char meta_type = '-';
+    std::uint64_t size = 0;
+    bool name_allocated = false;  // the directory entry is in use
+    bool meta_allocated = false;  // the inode / MFT entry is in use
+    bool deleted() const { return !name_allocated; }
+    // Seconds since 1970 UTC; 0 when the file system does not keep that time.
+    std::int64_t modified = 0, accessed = 0, changed = 0, created = 0;
+    std::uint32_t mode = 0, uid = 0, gid = 0;
+};
+
+struct WalkError {
+    int volume = -1;
+    std::uint64_t offset = 0;
+    std::string message;  // one sentence: what failed and where
+};
+
+struct WalkResult {
+    std::string volume_system;  // "dos", "gpt", ... or empty
+    std::vector<VolumeEntry> volumes;
+    std::vector<FileSystemEntry> file_systems;
+    std::vector<FileEntry> files;
+    std::vector<WalkError> errors;
+};
+
+// Walks everything. Returns an Error only when the source itself cannot be read by TSK
+// at all or the walk was cancelled; per-partition failures are in WalkResult::errors.
+Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
+                                       const std::atomic<bool>& cancel);
+
+}  // namespace exhibit

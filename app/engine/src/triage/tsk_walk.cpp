@@ -1,0 +1,218 @@
+// The Sleuth Kit over our Source: volume systems, file systems, directory entries.
+#include <tsk/libtsk.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "exhibit/file_walk.hpp"
+
+namespace exhibit {
+
+namespace {
+
+// TSK_IMG_INFO must come first: TSK casts our struct to it (tsk_img_open_external).
+struct ExternalImage {
+    TSK_IMG_INFO info;
+    Source* source;
+};
+
+ssize_t read_source(TSK_IMG_INFO* img, TSK_OFF_T offset, char* buffer, size_t length) {
+    auto* ext = reinterpret_cast<ExternalImage*>(img);
+    auto n = read_fully(*ext->source, static_cast<std::uint64_t>(offset),
+                        {reinterpret_cast<std::byte*>(buffer), length});
+    if (!n) {
+        tsk_error_reset();
+        tsk_error_set_errno(TSK_ERR_IMG_READ);
+        tsk_error_set_errstr("%s", n.error().message.c_str());
+        return -1;
+    }
+    return static_cast<ssize_t>(*n);
+}
+
+void close_source(TSK_IMG_INFO*) {}  // the ExternalImage is ours and freed by its owner
+
+void describe_source(TSK_IMG_INFO* img, FILE* out) {
+    auto* ext = reinterpret_cast<ExternalImage*>(img);
+    std::fprintf(out, "Exhibit source: %s\n", ext->source->info().path.c_str());
+}
+
+std::string tsk_message() {
+    const char* text = tsk_error_get();
+    std::string message = text ? text : "no reason given";
+    tsk_error_reset();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+        message.pop_back();
+    }
+    return message;
+}
+
+struct VsDeleter {
+    void operator()(TSK_VS_INFO* vs) const { tsk_vs_close(vs); }
+};
+struct FsDeleter {
+    void operator()(TSK_FS_INFO* fs) const { tsk_fs_close(fs); }
+};
+
+// What the directory-walk callback needs.
+struct WalkContext {
+    WalkResult* result;
+    int file_system;
+    bool ntfs;
+    JobProgress* progress;
+    const std::atomic<bool>* cancel;
+};
+
+FileEntry entry_for(const TSK_FS_FILE* file, const char* parent, int file_system) {
+    FileEntry e;
+    e.file_system = file_system;
+    e.name = file->name->name;
+    e.path = std::string(parent) + e.name;
+    e.meta_address = file->name->meta_addr;
+    e.name_type = tsk_fs_name_type_str[file->name->type][0];
+    e.name_allocated = (file->name->flags & TSK_FS_NAME_FLAG_ALLOC) != 0;
+    if (const TSK_FS_META* meta = file->meta) {
+        e.meta_type = tsk_fs_meta_type_str[meta->type][0];
+        e.meta_allocated = (meta->flags & TSK_FS_META_FLAG_ALLOC) != 0;
+        e.size = static_cast<std::uint64_t>(meta->size);
+        e.modified = meta->mtime;
+        e.accessed = meta->atime;
+        e.changed = meta->ctime;
+        e.created = meta->crtime;
+        e.mode = static_cast<std::uint32_t>(meta->mode);
+        e.uid = static_cast<std::uint32_t>(meta->uid);
+        e.gid = static_cast<std::uint32_t>(meta->gid);
+    }
+    return e;
+}
+
+// NTFS keeps more than one stream per MFT entry: alternate data streams (named $DATA)
+// and named indexes ($Secure:$SII, $Quota:$O). Like fls, each becomes its own entry
+// "name:stream"; the plain name stands for the unnamed $DATA or the $I30 directory
+// index, and for entries with neither (deleted names whose MFT entry is gone).
+void add_ntfs_streams(TSK_FS_FILE* file, const FileEntry& entry, WalkResult& result) {
+    bool plain = false;
+    std::vector<FileEntry> streams;
+    int count = file->meta ? tsk_fs_file_attr_getsize(file) : 0;
+    for (int i = 0; i < count; ++i) {
+        const TSK_FS_ATTR* attr = tsk_fs_file_attr_get_idx(file, i);
+        if (!attr) continue;
+        bool data = attr->type == TSK_FS_ATTR_TYPE_NTFS_DATA;
+        bool index = attr->type == TSK_FS_ATTR_TYPE_NTFS_IDXROOT;
+        if (!data && !index) continue;
+        const char* name = attr->name ? attr->name : "";
+        if ((data && (name[0] == '\0' || std::strcmp(name, "$Data") == 0)) ||
+            (index && std::strcmp(name, "$I30") == 0)) {
+            plain = true;
+            continue;
+        }
+        FileEntry stream = entry;
+        stream.stream = name;
+        stream.path = entry.path + ":" + name;
+        stream.size = static_cast<std::uint64_t>(attr->size);
+        streams.push_back(std::move(stream));
+    }
+    if (plain || streams.empty()) result.files.push_back(entry);
+    for (auto& s : streams)
+        result.files.push_back(std::move(s));
+}
+
+TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE* file, const char* parent, void* data) {
+    auto* ctx = static_cast<WalkContext*>(data);
+    if (ctx->cancel->load(std::memory_order_relaxed)) return TSK_WALK_STOP;
+    if (!file->name || TSK_FS_ISDOT(file->name->name)) return TSK_WALK_CONT;
+    FileEntry entry = entry_for(file, parent, ctx->file_system);
+    if (ctx->ntfs) {
+        add_ntfs_streams(file, entry, *ctx->result);
+    } else {
+        ctx->result->files.push_back(std::move(entry));
+    }
+    ctx->progress->add_done(1);
+    return TSK_WALK_CONT;
+}
+
+// Opens and walks the file system at `offset`; failures are recorded, not returned.
+void walk_one(TSK_IMG_INFO* img, int volume, std::uint64_t offset, WalkResult& result,
+              JobProgress& progress, const std::atomic<bool>& cancel) {
+    std::unique_ptr<TSK_FS_INFO, FsDeleter> fs(
+        tsk_fs_open_img(img, static_cast<TSK_OFF_T>(offset), TSK_FS_TYPE_DETECT));
+    if (!fs) {
+        result.errors.push_back(
+            {volume, offset,
+             "no file system TSK can open at byte " + std::to_string(offset) +
+                 (volume >= 0 ? " (partition " + std::to_string(volume) + ")" : "") + ": " +
+                 tsk_message()});
+        return;
+    }
+    FileSystemEntry fse;
+    fse.volume = volume;
+    fse.offset = offset;
+    fse.type = tsk_fs_type_toname(fs->ftype);
+    fse.block_size = fs->block_size;
+    fse.block_count = static_cast<std::uint64_t>(fs->block_count);
+    result.file_systems.push_back(fse);
+
+    WalkContext ctx{&result, static_cast<int>(result.file_systems.size() - 1),
+                    TSK_FS_TYPE_ISNTFS(fs->ftype) != 0, &progress, &cancel};
+    auto flags = static_cast<TSK_FS_DIR_WALK_FLAG_ENUM>(
+        TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC | TSK_FS_DIR_WALK_FLAG_RECURSE);
+    if (tsk_fs_dir_walk(fs.get(), fs->root_inum, flags, on_entry, &ctx) != 0 && !cancel.load()) {
+        result.errors.push_back({volume, offset,
+                                 "the " + fse.type + " file system at byte " +
+                                     std::to_string(offset) +
+                                     " failed part-way: " + tsk_message()});
+    }
+}
+
+}  // namespace
+
+Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
+                                       const std::atomic<bool>& cancel) {
+    auto image = std::make_unique<ExternalImage>();
+    std::memset(&image->info, 0, sizeof image->info);
+    image->source = &source;
+    const auto& info = source.info();
+    TSK_IMG_INFO* img =
+        tsk_img_open_external(image.get(), static_cast<TSK_OFF_T>(info.size), info.sector_size,
+                              read_source, close_source, describe_source);
+    if (!img) {
+        return make_error(ErrorKind::Format,
+                          "TSK cannot read source " + info.path + ": " + tsk_message());
+    }
+    struct ImgCloser {
+        void operator()(TSK_IMG_INFO* i) const { tsk_img_close(i); }
+    };
+    std::unique_ptr<TSK_IMG_INFO, ImgCloser> img_guard(img);
+
+    progress.begin_stage("walking", 0);
+    WalkResult result;
+    std::unique_ptr<TSK_VS_INFO, VsDeleter> vs(tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT));
+    if (!vs) {
+        tsk_error_reset();
+        walk_one(img, -1, 0, result, progress, cancel);
+    } else {
+        result.volume_system = tsk_vs_type_toname(vs->vstype);
+        for (TSK_PNUM_T i = 0; i < vs->part_count; ++i) {
+            const TSK_VS_PART_INFO* part = tsk_vs_part_get(vs.get(), i);
+            if (!part) continue;
+            VolumeEntry v;
+            v.index = static_cast<int>(part->addr);
+            v.offset = static_cast<std::uint64_t>(part->start) * vs->block_size;
+            v.length = static_cast<std::uint64_t>(part->len) * vs->block_size;
+            v.description = part->desc ? part->desc : "";
+            v.allocated = (part->flags & TSK_VS_PART_FLAG_ALLOC) != 0;
+            v.is_table = (part->flags & TSK_VS_PART_FLAG_META) != 0;
+            result.volumes.push_back(v);
+        }
+        for (const auto& v : result.volumes) {
+            if (cancel.load()) break;
+            if (v.allocated) walk_one(img, v.index, v.offset, result, progress, cancel);
+        }
+    }
+    if (cancel.load()) {
+        return make_error(ErrorKind::Cancelled, "the operator cancelled the file-system walk");
+    }
+    return result;
+}
+
+}  // namespace exhibit
