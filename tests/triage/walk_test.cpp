@@ -1,6 +1,8 @@
 // The file-system walk against The Sleuth Kit's own `fls -r -p`, on our sample device and
 // on the images other projects publish.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -213,4 +215,125 @@ TEST_CASE("a partition of random bytes and a truncated one do not stop the other
     }
     CHECK(ntfs_named);
     CHECK(seal.unchanged());
+}
+
+namespace {
+
+WalkResult walk_with_content(Source& source) {
+    JobProgress progress;
+    std::atomic<bool> cancel{false};
+    WalkOptions options;
+    options.read_content = true;
+    options.chunk_size = 256 * 1024;  // several chunks for the multi-MB files
+    auto walk = walk_file_systems(source, progress, cancel, options);
+    INFO((walk ? "" : walk.error().message));
+    REQUIRE(walk);
+    return std::move(*walk);
+}
+
+std::vector<std::string> split_tabs(const std::string& line) {
+    std::vector<std::string> cols;
+    std::istringstream in(line);
+    for (std::string c; std::getline(in, c, '\t');)
+        cols.push_back(c);
+    if (!line.empty() && line.back() == '\t') cols.emplace_back();
+    return cols;
+}
+
+}  // namespace
+
+TEST_CASE("each file's content is read once and hashed and typed as the truth says",
+          "[walk][content][sample]") {
+    SourceSeal seal({sample_image()});
+    auto src = open_ok(sample_image());
+    auto walk = walk_with_content(*src);
+    std::istringstream truth(read_file_text(sample_dir() / "truth.tsv"));
+    std::string line;
+    std::getline(truth, line);
+    auto header = split_tabs(line);
+    auto col = [&](const char* name) {
+        return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) -
+                                        header.begin());
+    };
+    int checked = 0, deleted_recovered = 0;
+    while (std::getline(truth, line)) {
+        auto c = split_tabs(line);
+        const FileEntry* match = nullptr;
+        for (const auto& f : walk.files) {
+            if (walk.file_systems[static_cast<std::size_t>(f.file_system)].type == c[col("fs")] &&
+                "/" + f.path == c[col("path")] && f.deleted() == (c[col("deleted")] == "1") &&
+                f.meta_type == 'r') {
+                match = &f;
+            }
+        }
+        INFO(line);
+        REQUIRE(match);
+        if (c[col("deleted")] == "1") {
+            // Deleted content is hashed only when TSK can still read it; then it must match.
+            if (match->content_read) {
+                CHECK(match->findings.hashes.sha256 == c[col("sha256")]);
+                ++deleted_recovered;
+            }
+            continue;
+        }
+        CHECK(match->content_read);
+        CHECK(match->content_error.empty());
+        CHECK(match->findings.hashes.md5 == c[col("md5")]);
+        CHECK(match->findings.hashes.sha1 == c[col("sha1")]);
+        CHECK(match->findings.hashes.sha256 == c[col("sha256")]);
+        if (c[col("kind")] == "jpeg") {
+            CHECK(match->findings.mime_type == "image/jpeg");
+            bool jpeg_name = match->name.ends_with(".jpg") || match->name.ends_with(".jpeg") ||
+                             match->name.ends_with(".JPG");
+            CHECK(match->findings.extension_mismatch == !jpeg_name);
+        }
+        if (c[col("kind")] == "text") CHECK_FALSE(match->findings.extension_mismatch);
+        ++checked;
+    }
+    CHECK(checked > 20);
+    CHECK(deleted_recovered > 0);
+    CHECK(seal.unchanged());
+}
+
+TEST_CASE("content hashes equal fiwalk's for TSK's image.dd", "[walk][content][external]") {
+    const fs::path data = shared_testdata();
+    if (data.empty()) {
+        WARN("SKIPPED: ../shared/testdata is absent");
+        return;
+    }
+    // fiwalk's DFXML: one <fileobject> per entry, with filename, name_type and digests.
+    std::string xml = read_file_text(data / "tsk/image_dd.fiwalk.xml");
+    auto field = [](const std::string& obj, const std::string& open) {
+        auto a = obj.find(open);
+        if (a == std::string::npos) return std::string();
+        a += open.size();
+        return obj.substr(a, obj.find('<', a) - a);
+    };
+    std::map<std::string, std::pair<std::string, std::string>> expected;
+    for (std::size_t at = 0; (at = xml.find("<fileobject>", at)) != std::string::npos;) {
+        auto end = xml.find("</fileobject>", at);
+        std::string obj = xml.substr(at, end - at);
+        at = end;
+        if (field(obj, "<name_type>") != "r") continue;
+        std::string md5 = field(obj, "<hashdigest type='md5'>");
+        if (md5.empty()) continue;
+        expected[field(obj, "<filename>")] = {md5, field(obj, "<hashdigest type='sha1'>")};
+    }
+    REQUIRE(expected.size() >= 3);
+    for (const char* name : {"tsk/image.dd", "tsk/image.E01"}) {
+        SourceSeal seal({data / name});
+        auto src = open_ok(data / name);
+        auto walk = walk_with_content(*src);
+        int compared = 0;
+        for (const auto& f : walk.files) {
+            auto it = expected.find(f.path);
+            if (it == expected.end() || !f.content_read || f.name_type != 'r') continue;
+            INFO(name << ": " << f.path);
+            CHECK(f.findings.hashes.md5 == it->second.first);
+            CHECK(f.findings.hashes.sha1 == it->second.second);
+            ++compared;
+        }
+        CHECK(compared >= static_cast<int>(expected.size()));
+        CHECK(seal.unchanged());
+    }
 }

@@ -22,6 +22,7 @@
 
 #include "exhibit/error.hpp"
 #include "exhibit/progress.hpp"
+#include "exhibit/scanner.hpp"
 #include "exhibit/source.hpp"
 
 namespace exhibit {
@@ -59,6 +60,13 @@ struct FileEntry {
     // Seconds since 1970 UTC; 0 when the file system does not keep that time.
     std::int64_t modified = 0, accessed = 0, changed = 0, created = 0;
     std::uint32_t mode = 0, uid = 0, gid = 0;
+    std::uint16_t stream_type = 0;  // TSK attribute type and id of `stream`
+    std::uint16_t stream_id = 0;
+
+    // Filled when the walk reads content (WalkOptions::read_content), for regular files.
+    bool content_read = false;  // every byte of the content was read and scanned
+    std::string content_error;  // why not, when it was attempted and failed
+    FileFindings findings;
 };
 
 struct WalkError {
@@ -75,9 +83,19 @@ struct WalkResult {
     std::vector<WalkError> errors;
 };
 
+struct WalkOptions {
+    // Read every regular file's content (allocated, and deleted where TSK can still
+    // recover it) once, in on-disk order, and feed it to the scanners on worker threads.
+    bool read_content = false;
+    std::vector<ScannerFactory> scanners = default_scanners();
+    unsigned workers = 0;               // 0: one per core
+    std::size_t chunk_size = 1u << 20;  // bytes per read; memory stays bounded per worker
+};
+
 // Walks everything. Returns an Error only when the source itself cannot be read by TSK
 // at all or the walk was cancelled; per-partition failures are in WalkResult::errors.
 Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
-                                       const std::atomic<bool>& cancel);
+                                       const std::atomic<bool>& cancel,
+                                       const WalkOptions& options = {});
 
 }  // namespace exhibit

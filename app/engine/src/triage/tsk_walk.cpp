@@ -1,11 +1,13 @@
 // The Sleuth Kit over our Source: volume systems, file systems, directory entries.
 #include <tsk/libtsk.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <vector>
 
 #include "exhibit/file_walk.hpp"
+#include "triage/scan_pool.hpp"
 
 namespace exhibit {
 
@@ -110,6 +112,8 @@ void add_ntfs_streams(TSK_FS_FILE* file, const FileEntry& entry, WalkResult& res
         stream.stream = name;
         stream.path = entry.path + ":" + name;
         stream.size = static_cast<std::uint64_t>(attr->size);
+        stream.stream_type = static_cast<std::uint16_t>(attr->type);
+        stream.stream_id = attr->id;
         streams.push_back(std::move(stream));
     }
     if (plain || streams.empty()) result.files.push_back(entry);
@@ -131,9 +135,85 @@ TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE* file, const char* parent, void* data) {
     return TSK_WALK_CONT;
 }
 
+struct FileCloser {
+    void operator()(TSK_FS_FILE* f) const { tsk_fs_file_close(f); }
+};
+using TskFile = std::unique_ptr<TSK_FS_FILE, FileCloser>;
+
+// Content we can vouch for: regular files and streams whose metadata still describes
+// them. A deleted name whose MFT entry / inode now belongs to another file ("realloc")
+// would hash someone else's bytes, so it is not read.
+bool has_own_content(const FileEntry& f) {
+    if (f.meta_type != 'r' || f.meta_address == 0) return false;
+    return !(f.deleted() && f.meta_allocated);
+}
+
+// First block of the file's data, so reads can go in on-disk order (0 for resident data).
+std::uint64_t first_block(TSK_FS_INFO* fs, const FileEntry& f) {
+    TskFile file(tsk_fs_file_open_meta(fs, nullptr, f.meta_address));
+    if (!file) return 0;
+    const TSK_FS_ATTR* attr = f.stream.empty() ? tsk_fs_file_attr_get(file.get())
+                                               : tsk_fs_file_attr_get_id(file.get(), f.stream_id);
+    tsk_error_reset();
+    if (!attr || !(attr->flags & TSK_FS_ATTR_NONRES) || !attr->nrd.run) return 0;
+    return static_cast<std::uint64_t>(attr->nrd.run->addr);
+}
+
+// Reads each file of file system `fs_index` once, in on-disk order, into the scan pool.
+void read_contents(TSK_FS_INFO* fs, int fs_index, WalkResult& result, triage_detail::ScanPool& pool,
+                   const WalkOptions& options, JobProgress& progress,
+                   const std::atomic<bool>& cancel) {
+    std::vector<std::pair<std::uint64_t, std::size_t>> order;
+    for (std::size_t i = 0; i < result.files.size(); ++i) {
+        const FileEntry& f = result.files[i];
+        if (f.file_system == fs_index && has_own_content(f)) {
+            order.emplace_back(first_block(fs, f), i);
+        }
+    }
+    std::sort(order.begin(), order.end());
+    std::vector<char> buffer(options.chunk_size);
+    for (auto [block, index] : order) {
+        if (cancel.load(std::memory_order_relaxed)) break;
+        FileEntry& f = result.files[index];
+        pool.begin_file(&f);
+        TskFile file(tsk_fs_file_open_meta(fs, nullptr, f.meta_address));
+        if (!file) {
+            pool.end_file(false, "cannot open inode " + std::to_string(f.meta_address) + ": " +
+                                     tsk_message());
+            continue;
+        }
+        bool complete = true;
+        std::string error;
+        for (std::uint64_t offset = 0; offset < f.size;) {
+            std::size_t want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), f.size - offset));
+            ssize_t n = f.stream.empty()
+                            ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset),
+                                               buffer.data(), want, TSK_FS_FILE_READ_FLAG_NONE)
+                            : tsk_fs_file_read_type(
+                                  file.get(), static_cast<TSK_FS_ATTR_TYPE_ENUM>(f.stream_type),
+                                  f.stream_id, static_cast<TSK_OFF_T>(offset), buffer.data(), want,
+                                  TSK_FS_FILE_READ_FLAG_NONE);
+            if (n <= 0) {
+                complete = false;
+                error = "content unreadable at offset " + std::to_string(offset) + " of " +
+                        std::to_string(f.size) + ": " + tsk_message();
+                break;
+            }
+            auto* bytes = reinterpret_cast<const std::byte*>(buffer.data());
+            pool.add_chunk(std::vector<std::byte>(bytes, bytes + n));
+            progress.add_done(static_cast<std::uint64_t>(n));
+            offset += static_cast<std::uint64_t>(n);
+        }
+        pool.end_file(complete, std::move(error));
+    }
+    pool.drain();  // workers hold pointers into result.files; the next walk may grow it
+}
+
 // Opens and walks the file system at `offset`; failures are recorded, not returned.
 void walk_one(TSK_IMG_INFO* img, int volume, std::uint64_t offset, WalkResult& result,
-              JobProgress& progress, const std::atomic<bool>& cancel) {
+              const WalkOptions& options, triage_detail::ScanPool* pool, JobProgress& progress,
+              const std::atomic<bool>& cancel) {
     std::unique_ptr<TSK_FS_INFO, FsDeleter> fs(
         tsk_fs_open_img(img, static_cast<TSK_OFF_T>(offset), TSK_FS_TYPE_DETECT));
     if (!fs) {
@@ -162,12 +242,16 @@ void walk_one(TSK_IMG_INFO* img, int volume, std::uint64_t offset, WalkResult& r
                                      std::to_string(offset) +
                                      " failed part-way: " + tsk_message()});
     }
+    if (pool && options.read_content && !cancel.load()) {
+        read_contents(fs.get(), ctx.file_system, result, *pool, options, progress, cancel);
+    }
 }
 
 }  // namespace
 
 Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
-                                       const std::atomic<bool>& cancel) {
+                                       const std::atomic<bool>& cancel,
+                                       const WalkOptions& options) {
     auto image = std::make_unique<ExternalImage>();
     std::memset(&image->info, 0, sizeof image->info);
     image->source = &source;
@@ -185,11 +269,15 @@ Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
     std::unique_ptr<TSK_IMG_INFO, ImgCloser> img_guard(img);
 
     progress.begin_stage("walking", 0);
+    std::unique_ptr<triage_detail::ScanPool> pool;
+    if (options.read_content) {
+        pool = std::make_unique<triage_detail::ScanPool>(options.scanners, options.workers);
+    }
     WalkResult result;
     std::unique_ptr<TSK_VS_INFO, VsDeleter> vs(tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT));
     if (!vs) {
         tsk_error_reset();
-        walk_one(img, -1, 0, result, progress, cancel);
+        walk_one(img, -1, 0, result, options, pool.get(), progress, cancel);
     } else {
         result.volume_system = tsk_vs_type_toname(vs->vstype);
         for (TSK_PNUM_T i = 0; i < vs->part_count; ++i) {
@@ -206,7 +294,8 @@ Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
         }
         for (const auto& v : result.volumes) {
             if (cancel.load()) break;
-            if (v.allocated) walk_one(img, v.index, v.offset, result, progress, cancel);
+            if (v.allocated)
+                walk_one(img, v.index, v.offset, result, options, pool.get(), progress, cancel);
         }
     }
     if (cancel.load()) {

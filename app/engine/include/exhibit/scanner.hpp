@@ -1,0 +1,51 @@
+// Content scanners: everything that looks at a file's bytes does so through this one
+// interface, fed from the single read of each file.
+//
+// Phases (as bulk_extractor's scanners): a factory is called once per worker thread on
+// that thread's start; the scanner then sees begin / update... / finish for each file
+// the worker handles, in order. Scanners never read the source themselves.
+//
+// The list of scanners is default_scanners(), in scanner.cpp: add one there.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "exhibit/hashing.hpp"
+
+namespace exhibit {
+
+struct FileEntry;
+
+// What the scanners found in one file's content.
+struct FileFindings {
+    Hashes hashes;
+    std::string mime_type;            // libmagic, e.g. "image/jpeg"
+    std::string type_description;     // libmagic's words, e.g. "JPEG image data, JFIF ..."
+    bool extension_mismatch = false;  // the name's extension contradicts the content
+};
+
+class Scanner {
+  public:
+    virtual ~Scanner() = default;
+    virtual void begin(const FileEntry& file) = 0;
+    virtual void update(std::span<const std::byte> bytes) = 0;
+    virtual void finish(FileFindings& findings) = 0;
+};
+
+using ScannerFactory = std::function<std::unique_ptr<Scanner>()>;
+
+// Hashes (MD5, SHA-1, SHA-256) and file type, in that order.
+std::vector<ScannerFactory> default_scanners();
+
+std::unique_ptr<Scanner> make_hash_scanner();
+std::unique_ptr<Scanner> make_file_type_scanner();
+
+// True when `file_name`'s extension is not one the MIME type is stored under, for the
+// types whose extensions are well known (images, documents, archives, executables).
+bool extension_contradicts(const std::string& file_name, const std::string& mime_type);
+
+}  // namespace exhibit

@@ -1,0 +1,98 @@
+#include "triage/scan_pool.hpp"
+
+#include <algorithm>
+
+namespace exhibit::triage_detail {
+
+ScanPool::ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers) {
+    if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < workers; ++i) {
+        workers_.push_back(std::make_unique<Worker>());
+        Worker& w = *workers_.back();
+        w.thread = std::thread([this, &w, scanners] { run(w, scanners); });
+    }
+}
+
+ScanPool::~ScanPool() {
+    for (auto& w : workers_) {
+        std::lock_guard lock(w->mutex);
+        stopping_ = true;
+        w->changed.notify_all();
+    }
+    for (auto& w : workers_)
+        w->thread.join();
+}
+
+void ScanPool::push(Item item) {
+    Worker& w = *workers_[current_];
+    std::unique_lock lock(w.mutex);
+    w.changed.wait(lock, [&] { return w.queue.size() < kQueueLimit; });
+    if (item.kind == Item::Begin) ++w.pending_files;
+    w.queue.push_back(std::move(item));
+    w.changed.notify_all();
+}
+
+void ScanPool::begin_file(FileEntry* file) {
+    current_ = next_;
+    next_ = (next_ + 1) % workers_.size();
+    push({Item::Begin, file, {}, false, {}});
+}
+
+void ScanPool::add_chunk(std::vector<std::byte> bytes) {
+    push({Item::Chunk, nullptr, std::move(bytes), false, {}});
+}
+
+void ScanPool::end_file(bool complete, std::string error) {
+    push({Item::End, nullptr, {}, complete, std::move(error)});
+}
+
+void ScanPool::drain() {
+    for (auto& w : workers_) {
+        std::unique_lock lock(w->mutex);
+        w->changed.wait(lock, [&] { return w->pending_files == 0; });
+    }
+}
+
+void ScanPool::run(Worker& w, const std::vector<ScannerFactory>& factories) {
+    // Scanners are made on the worker's own thread (libmagic and YARA want that).
+    std::vector<std::unique_ptr<Scanner>> scanners;
+    for (const auto& make : factories)
+        scanners.push_back(make());
+    FileEntry* file = nullptr;
+    for (;;) {
+        Item item;
+        {
+            std::unique_lock lock(w.mutex);
+            w.changed.wait(lock, [&] { return stopping_ || !w.queue.empty(); });
+            if (w.queue.empty()) return;  // stopping and nothing left
+            item = std::move(w.queue.front());
+            w.queue.pop_front();
+            w.changed.notify_all();
+        }
+        switch (item.kind) {
+            case Item::Begin:
+                file = item.file;
+                for (auto& s : scanners)
+                    s->begin(*file);
+                break;
+            case Item::Chunk:
+                for (auto& s : scanners)
+                    s->update(item.bytes);
+                break;
+            case Item::End: {
+                FileFindings findings;
+                for (auto& s : scanners)
+                    s->finish(findings);
+                file->findings = std::move(findings);
+                file->content_read = item.complete;
+                file->content_error = std::move(item.error);
+                std::lock_guard lock(w.mutex);
+                --w.pending_files;
+                w.changed.notify_all();
+                break;
+            }
+        }
+    }
+}
+
+}  // namespace exhibit::triage_detail

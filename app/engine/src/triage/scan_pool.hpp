@@ -1,0 +1,57 @@
+// Worker threads that run the scanners over file content the single reader hands them.
+// Each file goes whole to one worker (its bytes in order); queues are bounded, so memory
+// stays bounded whatever the file sizes.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "exhibit/file_walk.hpp"
+
+namespace exhibit::triage_detail {
+
+class ScanPool {
+  public:
+    ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers);
+    ~ScanPool();
+    ScanPool(const ScanPool&) = delete;
+    ScanPool& operator=(const ScanPool&) = delete;
+
+    // Reader side, one file at a time: begin, any number of chunks, end.
+    // `file` must stay valid until drain() returns.
+    void begin_file(FileEntry* file);
+    void add_chunk(std::vector<std::byte> bytes);
+    void end_file(bool complete, std::string error);
+    // Waits until every file handed in so far is finished.
+    void drain();
+
+  private:
+    struct Item {
+        enum Kind { Begin, Chunk, End } kind = Begin;
+        FileEntry* file = nullptr;
+        std::vector<std::byte> bytes;
+        bool complete = false;
+        std::string error;
+    };
+    struct Worker {
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::deque<Item> queue;
+        std::size_t pending_files = 0;
+        std::thread thread;
+    };
+    void push(Item item);
+    void run(Worker& worker, const std::vector<ScannerFactory>& factories);
+
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::size_t current_ = 0;
+    std::size_t next_ = 0;
+    std::atomic<bool> stopping_{false};
+    static constexpr std::size_t kQueueLimit = 16;
+};
+
+}  // namespace exhibit::triage_detail
