@@ -1,0 +1,167 @@
+// The case database: schema, migrations, batched writes, queries, interrupted runs.
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "exhibit/case_db.hpp"
+#include "test_support.hpp"
+
+using namespace exhibit;
+using namespace exhibit::test;
+
+namespace {
+
+std::unique_ptr<CaseDatabase> open_db(const fs::path& path) {
+    auto db = CaseDatabase::open(path);
+    INFO((db ? "" : db.error().message));
+    REQUIRE(db);
+    return std::move(*db);
+}
+
+std::string pragma(const fs::path& path, const std::string& name) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, ("PRAGMA " + name).c_str(), -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("triage of the sample device fills a consistent, queryable case database",
+          "[casedb][sample]") {
+    TempDir dir;
+    SourceSeal seal({sample_image()});
+    auto src = open_ok(sample_image());
+    auto db = open_db(dir / "case.sqlite");
+    CHECK(db->schema_version() == kCaseSchemaVersion);
+    JobProgress progress;
+    std::atomic<bool> cancel{false};
+    auto run = triage_source(*src, *db, {}, progress, cancel);
+    REQUIRE(run);
+    CHECK(run->status == "completed");
+    CHECK(run->files > 30);
+    CHECK(run->files_hashed > 25);
+    CHECK(run->errors == 0);
+    CHECK(pragma(dir / "case.sqlite", "journal_mode") == "wal");
+    CHECK(pragma(dir / "case.sqlite", "integrity_check") == "ok");
+
+    auto all = db->files({});
+    REQUIRE(all);
+    CHECK(all->size() == run->files);
+
+    FileFilter only_deleted;
+    only_deleted.deleted_only = true;
+    auto gone = db->files(only_deleted);
+    REQUIRE(gone);
+    CHECK_FALSE(gone->empty());
+    for (const auto& r : *gone)
+        CHECK(r.entry.deleted());
+
+    FileFilter jpeg_type;
+    jpeg_type.mime_prefix = "image/jpeg";
+    auto jpegs = db->files(jpeg_type);
+    REQUIRE(jpegs);
+    CHECK(jpegs->size() >= 4);
+    bool flagged = false;
+    for (const auto& r : *jpegs) {
+        CHECK(r.entry.findings.mime_type == "image/jpeg");
+        flagged =
+            flagged || (r.entry.findings.extension_mismatch && r.entry.name.ends_with(".dat"));
+    }
+    CHECK(flagged);
+
+    FileFilter under_alice;
+    under_alice.path_glob = "Users/alice/*";
+    auto alice = db->files(under_alice);
+    REQUIRE(alice);
+    CHECK_FALSE(alice->empty());
+    for (const auto& r : *alice)
+        CHECK(r.entry.path.starts_with("Users/alice/"));
+
+    // The stored hashes are the truth manifest's.
+    std::istringstream truth(read_file_text(sample_dir() / "truth.tsv"));
+    std::string line;
+    std::getline(truth, line);
+    std::set<std::string> stored;
+    for (const auto& r : *all) {
+        if (r.entry.content_read)
+            stored.insert(r.file_system + " /" + r.entry.path + " " +
+                          r.entry.findings.hashes.sha256);
+    }
+    int matched = 0;
+    while (std::getline(truth, line)) {
+        std::istringstream cols(line);
+        std::string part, fs_type, path, size, md5, sha1, sha256, deleted;
+        cols >> part >> fs_type;
+        std::getline(cols, path, '\t');
+        std::getline(cols, path, '\t');
+        std::getline(cols, size, '\t');
+        std::getline(cols, md5, '\t');
+        std::getline(cols, sha1, '\t');
+        std::getline(cols, sha256, '\t');
+        std::getline(cols, deleted, '\t');
+        if (deleted == "1") continue;
+        INFO(line);
+        CHECK(stored.count(fs_type + " " + path + " " + sha256) == 1);
+        ++matched;
+    }
+    CHECK(matched > 20);
+    CHECK(seal.unchanged());
+}
+
+TEST_CASE("a cancelled triage leaves a consistent database that says so", "[casedb][cancel]") {
+    TempDir dir;
+    SourceSeal seal({sample_image()});
+    auto src = open_ok(sample_image());
+    auto db = open_db(dir / "case.sqlite");
+    JobProgress progress;
+    std::atomic<bool> cancel{true};
+    auto run = triage_source(*src, *db, {}, progress, cancel);
+    REQUIRE(run);
+    CHECK(run->status == "cancelled");
+    CHECK_THAT(run->stopped_at, Catch::Contains("cancelled"));
+    CHECK(run->files == 0);
+    CHECK(pragma(dir / "case.sqlite", "integrity_check") == "ok");
+    auto runs = db->runs();
+    REQUIRE(runs);
+    CHECK(runs->size() == 1);
+    CHECK(seal.unchanged());
+}
+
+TEST_CASE("the schema is versioned and refuses what it does not understand", "[casedb][schema]") {
+    TempDir dir;
+    { auto db = open_db(dir / "case.sqlite"); }
+    CHECK(pragma(dir / "case.sqlite", "user_version") == std::to_string(kCaseSchemaVersion));
+    {  // reopening migrates nothing and keeps the version
+        auto db = open_db(dir / "case.sqlite");
+        CHECK(db->schema_version() == kCaseSchemaVersion);
+    }
+    {
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open((dir / "case.sqlite").c_str(), &raw) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(raw, "PRAGMA user_version=99", nullptr, nullptr, nullptr) ==
+                SQLITE_OK);
+        sqlite3_close(raw);
+        auto newer = CaseDatabase::open(dir / "case.sqlite");
+        REQUIRE_FALSE(newer);
+        CHECK(newer.error().kind == ErrorKind::Unsupported);
+        CHECK_THAT(newer.error().message, Catch::Contains("version 99"));
+    }
+    std::ofstream(dir / "notes.txt") << "not a database, just some notes\n";
+    auto bogus = CaseDatabase::open(dir / "notes.txt");
+    REQUIRE_FALSE(bogus);
+    CHECK_THAT(bogus.error().message, Catch::Contains("notes.txt"));
+    auto nowhere = CaseDatabase::open(dir / "missing-dir" / "case.sqlite");
+    REQUIRE_FALSE(nowhere);
+    CHECK_THAT(nowhere.error().message, Catch::Contains("missing-dir"));
+}
