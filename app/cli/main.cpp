@@ -9,25 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "device_commands.hpp"
 #include "exhibit/acquire.hpp"
 #include "exhibit/source.hpp"
+#include "exit_codes.hpp"
 
 namespace {
 
 using namespace exhibit;
 
-// Exit codes, documented in README.md.
-enum Exit : int {
-    kOk = 0,
-    kInternal = 1,
-    kUsage = 2,
-    kSource = 3,
-    kOutput = 4,
-    kVerifyFailed = 5,
-    kUnreadable = 6,
-    kSourceChanged = 7,
-    kCancelled = 8,
-};
+using namespace exhibit::cli;  // exit codes
 
 std::atomic<bool> g_cancel{false};
 
@@ -309,8 +300,12 @@ int main(int argc, char** argv) {
         "--hardware-blocker", info_blocker,
         "Declare the hardware write-blocker a writable device is attached through");
 
+    DeviceCommands devices;  // `devices`, `protect`
+    devices.add_to(app);
+
     const std::string first = argc > 1 ? argv[1] : "";
-    if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info") {
+    if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
+        first != "devices" && first != "protect") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -329,6 +324,7 @@ int main(int argc, char** argv) {
 
     try {
         if (*acquire_cmd) return run_acquire(acq);
+        if (devices.selected()) return devices.run(g_cancel);
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

@@ -41,6 +41,7 @@ std::string bus_from_path(const std::string& device_path) {
     if (device_path.find("/nvme") != std::string::npos) return "nvme";
     if (device_path.find("/mmc") != std::string::npos) return "mmc";
     if (device_path.find("/ata") != std::string::npos) return "ata";
+    if (device_path.find("/virtio") != std::string::npos) return "virtio";
     if (device_path.find("/virtual/") != std::string::npos) return "virtual";
     return "unknown";
 }
@@ -57,6 +58,12 @@ bool read_sysfs_identity(const std::string& major_minor, SysfsIdentity& out,
     fs::path node = fs::is_symlink(link, ec)
                         ? (link.parent_path() / fs::read_symlink(link, ec)).lexically_normal()
                         : link;
+    return read_sysfs_identity_at(node, out, sysfs_root);
+}
+
+bool read_sysfs_identity_at(const fs::path& node, SysfsIdentity& out, const fs::path& sysfs_root) {
+    std::error_code ec;
+    if (!fs::is_directory(node, ec)) return false;
     fs::path disk = fs::exists(node / "partition", ec) ? node.parent_path() : node;
 
     SysfsIdentity id;
@@ -74,6 +81,7 @@ bool read_sysfs_identity(const std::string& major_minor, SysfsIdentity& out,
     if (id.model.empty()) id.model = read_attribute(device / "name");           // MMC cards
     id.serial = read_attribute(device / "serial");                              // NVMe, MMC
     if (id.serial.empty()) id.serial = serial_from_vpd80(device / "vpd_pg80");  // SCSI
+    if (id.serial.empty()) id.serial = read_attribute(disk / "serial");         // virtio
 
     std::string path = node.lexically_relative(sysfs_root).generic_string();
     id.bus = bus_from_path("/" + path);

@@ -34,9 +34,13 @@
 
 #include "exhibit/error.hpp"
 
+namespace exhibit::platform {
+class UsbTransport;
+}
+
 namespace exhibit {
 
-enum class SourceKind { Raw, SplitRaw, Ewf, BlockDevice };
+enum class SourceKind { Raw, SplitRaw, Ewf, BlockDevice, UsbMassStorage };
 const char* to_string(SourceKind kind);
 
 // What an E01/Ex01 says about itself.
@@ -96,9 +100,10 @@ struct OpenOptions {
     std::string hardware_blocker;
 };
 
-// Opens `path` as whatever it is: a block device, an E01/Ex01 (by signature, segments
-// found from the first), split raw (`.000/.001…`, `.001/.002…`, `.aa/.ab…` when the next
-// segment exists), else a single raw file.
+// Opens `path` as whatever it is: `usb:VID:PID[:SERIAL]` (hex, as lsusb prints them) for
+// a USB mass-storage device read through libusb (see open_usb_mass_storage), a block device, an
+// E01/Ex01 (by signature, segments found from the first), split raw (`.000/.001…`, `.001/.002…`,
+// `.aa/.ab…` when the next segment exists), else a single raw file.
 Expected<std::unique_ptr<Source>> open_source(const std::filesystem::path& path,
                                               const OpenOptions& options = {});
 
@@ -109,6 +114,17 @@ Expected<std::unique_ptr<Source>> open_split_raw(const std::vector<std::filesyst
 Expected<std::unique_ptr<Source>> open_ewf(const std::filesystem::path& first_segment);
 Expected<std::unique_ptr<Source>> open_block_device(const std::filesystem::path& path,
                                                     const OpenOptions& options);
+
+// A USB mass-storage device read in user space through libusb: the kernel driver is
+// detached, so no block device exists to mount, and every SCSI command passes the
+// firmware write-block filter before it is sent (only read-class commands do).
+// `spec` is `usb:VID:PID[:SERIAL]`. The identity comes from INQUIRY and VPD page 80h,
+// the size from READ CAPACITY.
+Expected<std::unique_ptr<Source>> open_usb_mass_storage(const std::string& spec);
+// The same over a transport already made (an emulated device in the tests); `path` is
+// what SourceInfo::path will say.
+Expected<std::unique_ptr<Source>> open_usb_mass_storage(
+    std::shared_ptr<platform::UsbTransport> transport, const std::string& path);
 
 // The segments of a split raw image named by its first segment, in order, or an empty
 // list when `first` does not follow a split naming scheme or has no second segment.

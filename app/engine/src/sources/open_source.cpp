@@ -32,6 +32,7 @@ Signature read_signature(const fs::path& path) {
 Expected<std::unique_ptr<Source>> open_source(const fs::path& path, const OpenOptions& options) {
     const std::string name = path.string();
     if (name.empty()) return make_error(ErrorKind::InvalidArgument, "no source was named");
+    if (name.starts_with("usb:")) return open_usb_mass_storage(name);
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) {

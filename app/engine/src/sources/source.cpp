@@ -12,6 +12,8 @@ const char* to_string(SourceKind kind) {
             return "ewf";
         case SourceKind::BlockDevice:
             return "block device";
+        case SourceKind::UsbMassStorage:
+            return "usb mass storage";
     }
     return "unknown";
 }

@@ -12,7 +12,7 @@ namespace exhibit::platform {
 struct SysfsIdentity {
     std::string name;  // kernel name of the device itself, e.g. sdb1
     std::string disk;  // the whole disk it belongs to, e.g. sdb
-    std::string bus;   // usb, ata, nvme, mmc, virtual (loop, ...), or unknown
+    std::string bus;   // usb, ata, nvme, mmc, virtio, virtual (loop, ...), or unknown
     std::string vendor;
     std::string model;
     std::string serial;
@@ -27,5 +27,10 @@ struct SysfsIdentity {
 // Returns false when sysfs has no such device.
 bool read_sysfs_identity(const std::string& major_minor, SysfsIdentity& out,
                          const std::filesystem::path& sysfs_root = "/sys");
+
+// The same, for a device directory already found under `sysfs_root`
+// (`<root>/devices/.../block/sdb` or `.../block/sdb/sdb1`). False when it is not a directory.
+bool read_sysfs_identity_at(const std::filesystem::path& node, SysfsIdentity& out,
+                            const std::filesystem::path& sysfs_root = "/sys");
 
 }  // namespace exhibit::platform
