@@ -13,6 +13,8 @@
 #include "exhibit/acquire.hpp"
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
+#include "terminal.hpp"
+#include "triage_commands.hpp"
 
 namespace {
 
@@ -24,55 +26,6 @@ std::atomic<bool> g_cancel{false};
 
 extern "C" void on_signal(int) {
     g_cancel.store(true);
-}
-
-int fail(const Error& e, int code) {
-    std::cerr << "exhibit: " << e.message << "\n";
-    return code;
-}
-
-int source_exit(const Error& e) {
-    switch (e.kind) {
-        case ErrorKind::InvalidArgument:
-            return kUsage;
-        case ErrorKind::SourceChanged:
-            return kSourceChanged;
-        case ErrorKind::Internal:
-            return kInternal;
-        default:
-            return kSource;
-    }
-}
-
-std::string human(double bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        ++u;
-    }
-    char text[32];
-    std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-    return text;
-}
-
-std::string clock_text(double seconds) {
-    if (seconds < 0) return "--:--";
-    auto s = static_cast<long>(seconds + 0.5);
-    char text[32];
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    return text;
-}
-
-// One self-overwriting line on stderr while the job runs, only on a terminal.
-void show_progress(const ProgressSnapshot& p) {
-    double pct = p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
-    std::fprintf(
-        stderr, "\r%-10s %10s / %-10s %5.1f%%  %8.1f MB/s  ETA %s  unreadable sectors: %llu  ",
-        p.stage, human(static_cast<double>(p.done)).c_str(),
-        human(static_cast<double>(p.total)).c_str(), pct, p.bytes_per_second / 1e6,
-        clock_text(p.eta_seconds).c_str(), static_cast<unsigned long long>(p.unreadable_sectors));
-    std::fflush(stderr);
 }
 
 nlohmann::json info_json(const SourceInfo& s) {
@@ -108,7 +61,7 @@ nlohmann::json info_json(const SourceInfo& s) {
 
 int run_info(const std::string& path, const OpenOptions& options, bool json) {
     auto source = open_source(path, options);
-    if (!source) return fail(source.error(), source_exit(source.error()));
+    if (!source) return report(source.error(), source_exit_code(source.error()));
     const SourceInfo& s = (*source)->info();
     if (json) {
         std::cout << info_json(s).dump(2) << "\n";
@@ -116,8 +69,8 @@ int run_info(const std::string& path, const OpenOptions& options, bool json) {
     }
     std::cout << "source:       " << s.path << "\n"
               << "type:         " << to_string(s.kind) << "\n"
-              << "size:         " << s.size << " bytes (" << human(static_cast<double>(s.size))
-              << ")\n"
+              << "size:         " << s.size << " bytes ("
+              << human_bytes(static_cast<double>(s.size)) << ")\n"
               << "sector size:  " << s.sector_size << "\n"
               << "segments:     " << s.segments.size() << "\n";
     for (const auto& seg : s.segments)
@@ -174,7 +127,7 @@ int run_acquire(const AcquireArgs& a) {
                                                  : Compression::None;
     if (!a.segment_size.empty()) {
         auto size = parse_size(a.segment_size);
-        if (!size) return fail(size.error(), kUsage);
+        if (!size) return report(size.error(), kUsage);
         plan.segment_size = *size;
     }
     plan.case_info = a.case_info;
@@ -183,26 +136,16 @@ int run_acquire(const AcquireArgs& a) {
     OpenOptions options;
     options.hardware_blocker = a.hardware_blocker;
     auto source = open_source(a.source, options);
-    if (!source) return fail(source.error(), source_exit(source.error()));
+    if (!source) return report(source.error(), source_exit_code(source.error()));
 
     JobProgress progress;
     Expected<AcquisitionResult> result = make_error(ErrorKind::Internal, "acquisition did not run");
-    std::atomic<bool> done{false};
-    std::thread job([&] {
-        result = acquire(**source, plan, progress, g_cancel);
-        done.store(true);
-    });
-    const bool tty = ::isatty(STDERR_FILENO) && !a.json;
-    while (!done.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        if (tty) show_progress(progress.snapshot());
-    }
-    job.join();
-    if (tty) std::fprintf(stderr, "\r%*s\r", 110, "");
+    run_with_progress_line([&] { result = acquire(**source, plan, progress, g_cancel); }, progress,
+                           !a.json);
 
     if (!result) {
         const Error& e = result.error();
-        return fail(e, e.kind == ErrorKind::InvalidArgument ? kOutput : kInternal);
+        return report(e, e.kind == ErrorKind::InvalidArgument ? kOutput : kInternal);
     }
     const AcquisitionResult& r = *result;
     if (a.json) {
@@ -302,10 +245,12 @@ int main(int argc, char** argv) {
 
     DeviceCommands devices;  // `devices`, `protect`
     devices.add_to(app);
+    TriageCommands triage;  // `triage`, `files`
+    triage.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
-        first != "devices" && first != "protect") {
+        first != "devices" && first != "protect" && first != "triage" && first != "files") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -325,6 +270,7 @@ int main(int argc, char** argv) {
     try {
         if (*acquire_cmd) return run_acquire(acq);
         if (devices.selected()) return devices.run(g_cancel);
+        if (triage.selected()) return triage.run(g_cancel);
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

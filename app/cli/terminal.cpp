@@ -1,0 +1,83 @@
+#include "terminal.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "exit_codes.hpp"
+
+namespace exhibit::cli {
+
+std::string human_bytes(double bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 4) {
+        bytes /= 1024;
+        ++u;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+    return text;
+}
+
+namespace {
+
+std::string clock_text(double seconds) {
+    if (seconds < 0) return "--:--";
+    auto s = static_cast<long>(seconds + 0.5);
+    char text[32];
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    return text;
+}
+
+void draw(const ProgressSnapshot& p) {
+    double pct = p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
+    std::fprintf(
+        stderr, "\r%-10s %10s / %-10s %5.1f%%  %8.1f MB/s  ETA %s  unreadable sectors: %llu  ",
+        p.stage, human_bytes(static_cast<double>(p.done)).c_str(),
+        human_bytes(static_cast<double>(p.total)).c_str(), pct, p.bytes_per_second / 1e6,
+        clock_text(p.eta_seconds).c_str(), static_cast<unsigned long long>(p.unreadable_sectors));
+    std::fflush(stderr);
+}
+
+}  // namespace
+
+int report(const Error& error, int exit_code) {
+    std::cerr << "exhibit: " << error.message << "\n";
+    return exit_code;
+}
+
+int source_exit_code(const Error& e) {
+    switch (e.kind) {
+        case ErrorKind::InvalidArgument:
+            return kUsage;
+        case ErrorKind::SourceChanged:
+            return kSourceChanged;
+        case ErrorKind::Internal:
+            return kInternal;
+        default:
+            return kSource;
+    }
+}
+
+void run_with_progress_line(const std::function<void()>& job, const JobProgress& progress,
+                            bool show) {
+    std::atomic<bool> done{false};
+    std::thread worker([&] {
+        job();
+        done.store(true);
+    });
+    const bool tty = show && ::isatty(STDERR_FILENO);
+    while (!done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (tty) draw(progress.snapshot());
+    }
+    worker.join();
+    if (tty) std::fprintf(stderr, "\r%*s\r", 110, "");
+}
+
+}  // namespace exhibit::cli

@@ -1,0 +1,113 @@
+#include "triage_commands.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "exhibit/case_db.hpp"
+#include "exhibit/exports.hpp"
+#include "exit_codes.hpp"
+#include "terminal.hpp"
+
+namespace exhibit::cli {
+
+void TriageCommands::add_to(CLI::App& app) {
+    triage_ = app.add_subcommand(
+        "triage", "Walk every file system on a source into a case database (hashes, types)");
+    triage_->add_option("SOURCE", source_, "Device or image to triage")->required();
+    triage_->add_option("--case-db", case_db_, "Case database to write (created if missing)")
+        ->required();
+    triage_->add_flag("--json", triage_json_, "Print the run summary as JSON");
+    triage_->add_option("--hardware-blocker", hardware_blocker_,
+                        "Declare the hardware write-blocker a writable device is attached through");
+
+    files_ = app.add_subcommand("files", "List the files a case database holds");
+    files_->add_option("CASE_DB", files_db_, "Case database")->required()->check(CLI::ExistingFile);
+    files_->add_flag("--deleted", deleted_, "Only deleted entries");
+    files_->add_option("--type", type_, "MIME type or its start, e.g. image/jpeg or image/");
+    files_->add_option("--path", path_glob_, "Glob over the path, e.g. 'Users/*/Documents/*'");
+    auto* csv = files_->add_flag("--csv", csv_, "CSV with a header row");
+    auto* body = files_->add_flag("--bodyfile", bodyfile_, "TSK 3.x bodyfile, for `mactime -b`");
+    auto* xml = files_->add_flag("--dfxml", dfxml_, "DFXML, as fiwalk writes it");
+    csv->excludes(body)->excludes(xml);
+    body->excludes(xml);
+}
+
+bool TriageCommands::selected() const {
+    return (triage_ && *triage_) || (files_ && *files_);
+}
+
+int TriageCommands::run(const std::atomic<bool>& cancel) {
+    return *triage_ ? run_triage(cancel) : run_files();
+}
+
+int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
+    OpenOptions options;
+    options.hardware_blocker = hardware_blocker_;
+    auto source = open_source(source_, options);
+    if (!source) return report(source.error(), source_exit_code(source.error()));
+    auto db = CaseDatabase::open(case_db_);
+    if (!db) return report(db.error(), kOutput);
+
+    JobProgress progress;
+    Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
+    run_with_progress_line([&] { run = triage_source(**source, **db, {}, progress, cancel); },
+                           progress, !triage_json_);
+    if (!run) return report(run.error(), kOutput);
+    const TriageRun& r = *run;
+    if (triage_json_) {
+        nlohmann::json j = {{"run", r.id},
+                            {"status", r.status},
+                            {"started", r.started},
+                            {"finished", r.finished},
+                            {"stopped_at", r.stopped_at},
+                            {"files", r.files},
+                            {"files_hashed", r.files_hashed},
+                            {"bytes_read", r.bytes_read},
+                            {"errors", r.errors},
+                            {"case_db", case_db_}};
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::cout << "triage " << r.status << ": " << r.files << " entries, " << r.files_hashed
+                  << " files hashed (" << r.bytes_read << " bytes), " << r.errors
+                  << " file-system errors; case database " << case_db_ << "\n";
+        if (!r.stopped_at.empty()) std::cout << "stopped: " << r.stopped_at << "\n";
+    }
+    if (r.status == "cancelled") return kCancelled;
+    if (r.status != "completed") return kSource;
+    return kOk;
+}
+
+int TriageCommands::run_files() {
+    auto db = CaseDatabase::open(files_db_);
+    if (!db) return report(db.error(), kSource);
+    FileFilter filter;
+    filter.deleted_only = deleted_;
+    filter.mime_prefix = type_;
+    filter.path_glob = path_glob_;
+    auto rows = (*db)->files(filter);
+    if (!rows) return report(rows.error(), kSource);
+    if (csv_) {
+        write_csv(std::cout, *rows);
+    } else if (bodyfile_) {
+        write_bodyfile(std::cout, *rows);
+    } else if (dfxml_) {
+        write_dfxml(std::cout, *rows);
+    } else {
+        for (const auto& row : *rows) {
+            const FileEntry& f = row.entry;
+            const std::string& md5 = f.findings.hashes.md5;
+            std::cout << f.name_type << '/' << f.meta_type << (f.deleted() ? " * " : "   ")
+                      << row.file_system << ' ' << f.path << '\t' << f.size << '\t'
+                      << (md5.empty() ? "-" : md5) << '\t'
+                      << (f.findings.mime_type.empty() ? "-" : f.findings.mime_type)
+                      << (f.findings.extension_mismatch ? "\t(extension mismatch)" : "") << '\n';
+        }
+    }
+    return kOk;
+}
+
+}  // namespace exhibit::cli
