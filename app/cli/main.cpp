@@ -169,6 +169,13 @@ int run_acquire(const AcquireArgs& a) {
                           << (c.verified.empty() ? "(absent)" : c.verified) << "\n";
             }
         }
+        if (r.device_writes) {
+            std::cout << "device: " << r.device_writes->write_requests_during
+                      << " write requests reached " << r.device_writes->device
+                      << " during the acquisition (block-layer counters "
+                      << r.device_writes->writes_before << " -> " << r.device_writes->writes_after
+                      << ")\n";
+        }
         std::cout << "record: " << r.record.string() << "\n";
     }
     switch (r.status) {

@@ -378,3 +378,29 @@ TEST_CASE("compressed E01 of media that ends mid-chunk reads back whole", "[acqu
     }
     CHECK(seal.unchanged());
 }
+
+TEST_CASE("acquiring a protected block device records that no write reached it",
+          "[acquire][device]") {
+    TempDir dir;
+    const fs::path image = dir / "disk.img";
+    write_random_file(image, 8 * 1024 * 1024, 31);
+    SourceSeal seal({image});
+    {
+        LoopDevice loop(image, true);
+        if (loop.device.empty()) {
+            WARN("SKIPPED: loop devices are not available here (needs root)");
+            return;
+        }
+        auto src = open_ok(loop.device);
+        auto r = acquire_ok(*src, raw_plan(dir / "out"));
+        CHECK(r.status == AcquisitionStatus::Completed);
+        CHECK(r.hashes.sha256 == coreutils_digest("sha256sum", image));
+        REQUIRE(r.device_writes);
+        CHECK(r.device_writes->device == loop.device.filename().string());
+        CHECK(r.device_writes->write_requests_during == 0);
+        CHECK(r.device_writes->writes_after == r.device_writes->writes_before);
+        auto record = read_json(r.record);
+        CHECK(record["device_writes"]["write_requests_during"] == 0);
+    }
+    CHECK(seal.unchanged());
+}

@@ -272,23 +272,6 @@ TEST_CASE("sysfs identity of a USB stick is read from the tree", "[sources][sysf
     CHECK_FALSE(platform::read_sysfs_identity("8:99", part, dir.path()));
 }
 
-namespace {
-// A loop device over `image`, detached on destruction; empty path when this machine
-// does not allow loop devices.
-struct LoopDevice {
-    fs::path device;
-    LoopDevice(const fs::path& image, bool read_only) {
-        if (!is_root()) return;
-        auto r = run(std::string("losetup -f --show ") + (read_only ? "-r " : "") +
-                     sh_quote(image.string()));
-        if (r.exit_code == 0) device = r.out.substr(0, r.out.find('\n'));
-    }
-    ~LoopDevice() {
-        if (!device.empty()) run("losetup -d " + sh_quote(device.string()));
-    }
-};
-}  // namespace
-
 TEST_CASE("a block device is read only when the kernel will refuse writes to it",
           "[sources][device]") {
     TempDir dir;

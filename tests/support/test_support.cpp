@@ -108,6 +108,17 @@ std::unique_ptr<Source> open_ok(const fs::path& path) {
     return std::move(*src);
 }
 
+LoopDevice::LoopDevice(const fs::path& image, bool read_only) {
+    if (::geteuid() != 0) return;
+    auto r = run(std::string("losetup -f --show ") + (read_only ? "-r " : "") +
+                 sh_quote(image.string()));
+    if (r.exit_code == 0) device = r.out.substr(0, r.out.find('\n'));
+}
+
+LoopDevice::~LoopDevice() {
+    if (!device.empty()) run("losetup -d " + sh_quote(device.string()));
+}
+
 fs::path sample_dir() {
     return EXHIBIT_SAMPLE_DIR;
 }

@@ -61,6 +61,16 @@ std::string read_file_text(const fs::path& path);
 // open_source that must succeed (the test stops with the error message otherwise).
 std::unique_ptr<Source> open_ok(const fs::path& path);
 
+// A loop device over `image`, detached on destruction; `device` stays empty when this
+// machine does not allow loop devices (not root, no /dev/loop-control).
+struct LoopDevice {
+    fs::path device;
+    LoopDevice(const fs::path& image, bool read_only);
+    ~LoopDevice();
+    LoopDevice(const LoopDevice&) = delete;
+    LoopDevice& operator=(const LoopDevice&) = delete;
+};
+
 fs::path sample_image();  // built by the sample_device ctest fixture
 fs::path sample_dir();
 // ../shared/testdata, or empty when that folder is absent.

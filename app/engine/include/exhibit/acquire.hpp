@@ -86,6 +86,15 @@ struct HashCheck {
     bool match = false;
 };
 
+// The block layer's own counters for a device source, read before the acquisition and
+// after it, so the record can say how many write requests reached the device (0).
+struct DeviceWriteCheck {
+    std::string device;                                 // kernel name, e.g. sdb
+    std::uint64_t writes_before = 0, writes_after = 0;  // /sys/block/X/stat write requests
+    std::uint64_t sectors_written_before = 0, sectors_written_after = 0;
+    std::uint64_t write_requests_during = 0;  // writes, discards and flushes in between
+};
+
 struct AcquisitionResult {
     AcquisitionStatus status = AcquisitionStatus::Failed;
     std::string summary;         // one sentence for the operator
@@ -100,9 +109,10 @@ struct AcquisitionResult {
     std::uint64_t unreadable_sectors = 0;
     bool verified = false;  // a verification pass ran to the end
     std::vector<HashCheck> verification;
-    std::vector<std::filesystem::path> outputs;  // image files, then the record
-    std::filesystem::path record;                // <basename>.acquisition.json
-    std::string started;                         // UTC, RFC 3339 with milliseconds
+    std::optional<DeviceWriteCheck> device_writes;  // block devices only
+    std::vector<std::filesystem::path> outputs;     // image files, then the record
+    std::filesystem::path record;                   // <basename>.acquisition.json
+    std::string started;                            // UTC, RFC 3339 with milliseconds
     std::string finished;
     double seconds = 0;
     double verify_seconds = 0;

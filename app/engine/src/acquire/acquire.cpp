@@ -9,6 +9,7 @@
 
 #include "acquire/pipeline.hpp"
 #include "acquire/record.hpp"
+#include "exhibit/platform/write_protection.hpp"
 
 namespace exhibit {
 
@@ -194,6 +195,32 @@ Status verify_image(AcquisitionResult& result, const std::vector<fs::path>& imag
     return ok();
 }
 
+// Reads the device's block-layer counters; nullopt when the source is not a device the
+// kernel keeps counters for.
+std::optional<platform::IoCounters> device_counters(const SourceInfo& source) {
+    if (source.kind != SourceKind::BlockDevice || !source.device || source.device->name.empty()) {
+        return std::nullopt;
+    }
+    platform::IoCounters counters;
+    if (platform::read_io_counters(source.device->name, counters)) return std::nullopt;
+    return counters;
+}
+
+void record_device_writes(AcquisitionResult& result,
+                          const std::optional<platform::IoCounters>& before) {
+    if (!before) return;
+    auto after = device_counters(result.source);
+    if (!after) return;
+    DeviceWriteCheck check;
+    check.device = result.source.device->name;
+    check.writes_before = before->writes_completed;
+    check.writes_after = after->writes_completed;
+    check.sectors_written_before = before->sectors_written;
+    check.sectors_written_after = after->sectors_written;
+    check.write_requests_during = after->writes_since(*before);
+    result.device_writes = check;
+}
+
 }  // namespace
 
 Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
@@ -215,6 +242,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
     // acquisition began here and never finished.
     if (auto s = write_record(result, "running"); !s) return s.error();
 
+    const auto counters_before = device_counters(source.info());
     auto start = std::chrono::steady_clock::now();
     PipelineOptions options;
     options.block_size = plan.block_size;
@@ -238,6 +266,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
         result.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         progress.begin_stage(status == AcquisitionStatus::Cancelled ? "cancelled" : "failed", 0);
+        record_device_writes(result, counters_before);
         (void)write_record(result, "incomplete");
         return result;
     };
@@ -276,6 +305,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
             result.summary = "Image written, but " + e.message + ".";
             result.finished = utc_timestamp();
             progress.begin_stage("failed", 0);
+            record_device_writes(result, counters_before);
             (void)write_record(result, "unverified");
             return result;
         }
@@ -302,6 +332,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
                                     : ", completed; verification was skipped.");
     }
     result.finished = utc_timestamp();
+    record_device_writes(result, counters_before);
     progress.begin_stage("done", 0);
     if (auto s = write_record(result, "final"); !s) {
         return end_with(AcquisitionStatus::Failed, s.error());

@@ -69,6 +69,15 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
         bad.push_back({{"offset", u.offset}, {"length", u.length}, {"errno", u.sys_errno}});
     }
     j["unreadable_sectors"] = r.unreadable_sectors;
+    if (r.device_writes) {
+        const auto& d = *r.device_writes;
+        j["device_writes"] = {{"device", d.device},
+                              {"writes_before", d.writes_before},
+                              {"writes_after", d.writes_after},
+                              {"sectors_written_before", d.sectors_written_before},
+                              {"sectors_written_after", d.sectors_written_after},
+                              {"write_requests_during", d.write_requests_during}};
+    }
     j["verified"] = r.verified;
     j["verify_seconds"] = r.verify_seconds;
     auto& checks = j["verification"] = nlohmann::json::array();
