@@ -10,6 +10,7 @@
 #include "exhibit/platform/device_watcher.hpp"
 #include "exhibit/platform/write_protection.hpp"
 #include "exit_codes.hpp"
+#include "terminal.hpp"
 
 namespace exhibit::cli {
 
@@ -17,19 +18,6 @@ namespace {
 
 namespace platform = exhibit::platform;
 using nlohmann::json;
-
-std::string human_size(std::uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double value = static_cast<double>(bytes);
-    int u = 0;
-    while (value >= 1024 && u < 5) {
-        value /= 1024;
-        ++u;
-    }
-    char text[32];
-    std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", value, units[u]);
-    return text;
-}
 
 // What sysfs says of the disk and its partitions taken together.
 std::string protection_state(const platform::BlockDeviceInfo& disk) {
@@ -92,11 +80,11 @@ void print_table(const std::vector<platform::BlockDeviceInfo>& disks) {
         if (!id.usb_id.empty()) identity += " usb " + id.usb_id;
         if (!id.backing_file.empty()) identity += " file " + id.backing_file;
         std::printf("%-16s %-8s %10s  %-3s %-16s %s\n", disk.dev_path.c_str(), id.bus.c_str(),
-                    human_size(id.size_bytes).c_str(), id.removable ? "yes" : "no",
-                    protection_state(disk).c_str(), identity.c_str());
+                    human_bytes(static_cast<double>(id.size_bytes)).c_str(),
+                    id.removable ? "yes" : "no", protection_state(disk).c_str(), identity.c_str());
         for (const auto& part : disk.partitions) {
             std::printf("  %-14s %-8s %10s  %-3s %-16s\n", part.dev_path.c_str(), "",
-                        human_size(part.identity.size_bytes).c_str(), "",
+                        human_bytes(static_cast<double>(part.identity.size_bytes)).c_str(), "",
                         part.identity.read_only ? "read-only" : "writable");
         }
     }
@@ -176,7 +164,7 @@ int DeviceCommands::run(const std::atomic<bool>& cancel) {
                 } else {
                     std::cout << platform::to_string(e.kind) << " /dev/" << e.name;
                     if (e.kind != platform::DeviceEvent::Kind::Removed) {
-                        std::cout << " (" << human_size(e.size_bytes) << ")";
+                        std::cout << " (" << human_bytes(static_cast<double>(e.size_bytes)) << ")";
                     }
                     std::cout << std::endl;
                 }

@@ -13,20 +13,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_attribute(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
-    auto last = value.find_last_not_of(" \t\r\n");
-    auto first = value.find_first_not_of(" \t\r\n");
-    if (last == std::string::npos) return {};
-    return value.substr(first, last - first + 1);
-}
-
 std::uint64_t read_number(const fs::path& file) {
-    std::string text = read_attribute(file);
+    std::string text = read_sysfs_attribute(file);
     if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return 0;
     return std::stoull(text);
 }
@@ -53,7 +41,7 @@ std::string devname_of(const fs::path& node) {
 BlockDeviceInfo describe(const fs::path& node, const fs::path& sysfs_root) {
     BlockDeviceInfo info;
     read_sysfs_identity_at(node, info.identity, sysfs_root);
-    info.major_minor = read_attribute(node / "dev");
+    info.major_minor = read_sysfs_attribute(node / "dev");
     info.dev_path = fs::path("/dev") / devname_of(node);
     info.sysfs_path = node;
     std::error_code ec;
@@ -78,7 +66,7 @@ std::vector<fs::path> disk_nodes(const fs::path& sysfs_root) {
         if (!fs::is_directory(node, ec)) continue;
         if (!from_block && fs::exists(node / "partition", ec)) continue;
         // Hidden disks (an NVMe multipath path's own namespace, nvme0c0n1) have no /dev node.
-        if (read_attribute(node / "hidden") == "1") continue;
+        if (read_sysfs_attribute(node / "hidden") == "1") continue;
         nodes.push_back(node);
     }
     std::sort(nodes.begin(), nodes.end(),
@@ -129,7 +117,7 @@ std::optional<BlockDeviceInfo> find_disk(const std::string& device, const fs::pa
         number = std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
     }
     auto matches = [&](const fs::path& node) {
-        if (!number.empty()) return read_attribute(node / "dev") == number;
+        if (!number.empty()) return read_sysfs_attribute(node / "dev") == number;
         return node.filename() == device || devname_of(node) == device;
     };
     for (const fs::path& node : disk_nodes(sysfs_root)) {

@@ -9,19 +9,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// sysfs attribute files end in a newline and SCSI ones are space-padded.
-std::string read_attribute(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
-    auto last = value.find_last_not_of(" \t\r\n");
-    auto first = value.find_first_not_of(" \t\r\n");
-    if (last == std::string::npos) return {};
-    return value.substr(first, last - first + 1);
-}
-
 // SCSI VPD page 0x80 (unit serial number): 4-byte header, then the serial in ASCII.
 std::string serial_from_vpd80(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
@@ -48,6 +35,18 @@ std::string bus_from_path(const std::string& device_path) {
 
 }  // namespace
 
+std::string read_sysfs_attribute(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return {};
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::string value = text.str();
+    auto last = value.find_last_not_of(" \t\r\n");
+    auto first = value.find_first_not_of(" \t\r\n");
+    if (last == std::string::npos) return {};
+    return value.substr(first, last - first + 1);
+}
+
 bool read_sysfs_identity(const std::string& major_minor, SysfsIdentity& out,
                          const fs::path& sysfs_root) {
     std::error_code ec;
@@ -69,19 +68,19 @@ bool read_sysfs_identity_at(const fs::path& node, SysfsIdentity& out, const fs::
     SysfsIdentity id;
     id.name = node.filename().string();
     id.disk = disk.filename().string();
-    id.read_only = read_attribute(node / "ro") == "1";
-    id.removable = read_attribute(disk / "removable") == "1";
-    std::string sectors = read_attribute(node / "size");
+    id.read_only = read_sysfs_attribute(node / "ro") == "1";
+    id.removable = read_sysfs_attribute(disk / "removable") == "1";
+    std::string sectors = read_sysfs_attribute(node / "size");
     if (!sectors.empty()) id.size_bytes = std::stoull(sectors) * 512;
-    id.backing_file = read_attribute(disk / "loop" / "backing_file");
+    id.backing_file = read_sysfs_attribute(disk / "loop" / "backing_file");
 
     fs::path device = disk / "device";
-    id.vendor = read_attribute(device / "vendor");
-    id.model = read_attribute(device / "model");
-    if (id.model.empty()) id.model = read_attribute(device / "name");           // MMC cards
-    id.serial = read_attribute(device / "serial");                              // NVMe, MMC
+    id.vendor = read_sysfs_attribute(device / "vendor");
+    id.model = read_sysfs_attribute(device / "model");
+    if (id.model.empty()) id.model = read_sysfs_attribute(device / "name");     // MMC cards
+    id.serial = read_sysfs_attribute(device / "serial");                        // NVMe, MMC
     if (id.serial.empty()) id.serial = serial_from_vpd80(device / "vpd_pg80");  // SCSI
-    if (id.serial.empty()) id.serial = read_attribute(disk / "serial");         // virtio
+    if (id.serial.empty()) id.serial = read_sysfs_attribute(disk / "serial");   // virtio
 
     std::string path = node.lexically_relative(sysfs_root).generic_string();
     id.bus = bus_from_path("/" + path);
@@ -90,8 +89,9 @@ bool read_sysfs_identity_at(const fs::path& node, SysfsIdentity& out, const fs::
         // the serial string the manufacturer burned in.
         for (fs::path p = disk; p != sysfs_root && p.has_parent_path(); p = p.parent_path()) {
             if (fs::exists(p / "idVendor", ec)) {
-                id.usb_id = read_attribute(p / "idVendor") + ":" + read_attribute(p / "idProduct");
-                std::string usb_serial = read_attribute(p / "serial");
+                id.usb_id = read_sysfs_attribute(p / "idVendor") + ":" +
+                            read_sysfs_attribute(p / "idProduct");
+                std::string usb_serial = read_sysfs_attribute(p / "serial");
                 if (!usb_serial.empty()) id.serial = usb_serial;
                 break;
             }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 namespace exhibit::test {
@@ -117,6 +118,23 @@ LoopDevice::LoopDevice(const fs::path& image, bool read_only) {
 
 LoopDevice::~LoopDevice() {
     if (!device.empty()) run("losetup -d " + sh_quote(device.string()));
+}
+
+std::vector<TruthRow> sample_truth() {
+    std::istringstream lines(read_file_text(sample_dir() / "truth.tsv"));
+    std::string line;
+    std::getline(lines, line);  // header
+    std::vector<TruthRow> rows;
+    while (std::getline(lines, line)) {
+        std::vector<std::string> c;
+        std::istringstream cols(line);
+        for (std::string col; std::getline(cols, col, '\t');)
+            c.push_back(col);
+        c.resize(10);
+        rows.push_back({std::stoi(c[0]), c[1], c[2], std::stoull(c[3]), c[4], c[5], c[6],
+                        c[7] == "1", c[8], c[9]});
+    }
+    return rows;
 }
 
 fs::path sample_dir() {

@@ -71,6 +71,19 @@ struct LoopDevice {
     LoopDevice& operator=(const LoopDevice&) = delete;
 };
 
+// One row of the sample device's truth manifest (tests/sample/README.md).
+struct TruthRow {
+    int partition = 0;
+    std::string fs;    // fat32, ext4, ntfs, fat16
+    std::string path;  // from the file-system root, with a leading "/"
+    std::uint64_t size = 0;
+    std::string md5, sha1, sha256;
+    bool deleted = false;
+    std::string keywords;
+    std::string kind;  // text, binary, jpeg, empty
+};
+std::vector<TruthRow> sample_truth();
+
 fs::path sample_image();  // built by the sample_device ctest fixture
 fs::path sample_dir();
 // ../shared/testdata, or empty when that folder is absent.

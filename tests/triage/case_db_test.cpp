@@ -89,30 +89,18 @@ TEST_CASE("triage of the sample device fills a consistent, queryable case databa
         CHECK(r.entry.path.starts_with("Users/alice/"));
 
     // The stored hashes are the truth manifest's.
-    std::istringstream truth(read_file_text(sample_dir() / "truth.tsv"));
-    std::string line;
-    std::getline(truth, line);
     std::set<std::string> stored;
     for (const auto& r : *all) {
-        if (r.entry.content_read)
+        if (r.entry.content_read) {
             stored.insert(r.file_system + " /" + r.entry.path + " " +
                           r.entry.findings.hashes.sha256);
+        }
     }
     int matched = 0;
-    while (std::getline(truth, line)) {
-        std::istringstream cols(line);
-        std::string part, fs_type, path, size, md5, sha1, sha256, deleted;
-        cols >> part >> fs_type;
-        std::getline(cols, path, '\t');
-        std::getline(cols, path, '\t');
-        std::getline(cols, size, '\t');
-        std::getline(cols, md5, '\t');
-        std::getline(cols, sha1, '\t');
-        std::getline(cols, sha256, '\t');
-        std::getline(cols, deleted, '\t');
-        if (deleted == "1") continue;
-        INFO(line);
-        CHECK(stored.count(fs_type + " " + path + " " + sha256) == 1);
+    for (const auto& t : sample_truth()) {
+        if (t.deleted) continue;
+        INFO(t.path);
+        CHECK(stored.count(t.fs + " " + t.path + " " + t.sha256) == 1);
         ++matched;
     }
     CHECK(matched > 20);

@@ -97,32 +97,19 @@ TEST_CASE("the sample device's partitions list exactly as fls lists them", "[wal
     check_against_fls(walk, sample_image());
 
     // Every file of the truth manifest is there, deleted ones marked as deleted.
-    std::istringstream truth(read_file_text(sample_dir() / "truth.tsv"));
-    std::string line;
-    std::getline(truth, line);  // header
-    int rows = 0;
-    while (std::getline(truth, line)) {
-        std::istringstream cols(line);
-        std::string partition, fs_type, path, size, md5, sha1, sha256, deleted;
-        std::getline(cols, partition, '\t');
-        std::getline(cols, fs_type, '\t');
-        std::getline(cols, path, '\t');
-        std::getline(cols, size, '\t');
-        std::getline(cols, md5, '\t');
-        std::getline(cols, sha1, '\t');
-        std::getline(cols, sha256, '\t');
-        std::getline(cols, deleted, '\t');
+    const auto truth = sample_truth();
+    for (const auto& t : truth) {
         bool found = false;
         for (const auto& f : walk.files) {
-            if (walk.file_systems[static_cast<std::size_t>(f.file_system)].type == fs_type &&
-                "/" + f.path == path && f.deleted() == (deleted == "1")) {
-                found = found || deleted == "1" || f.size == std::stoull(size);
+            if (walk.file_systems[static_cast<std::size_t>(f.file_system)].type == t.fs &&
+                "/" + f.path == t.path && f.deleted() == t.deleted) {
+                found = found || t.deleted || f.size == t.size;
             }
         }
-        INFO(line);
+        INFO(t.path);
         CHECK(found);
-        ++rows;
     }
+    const auto rows = truth.size();
     CHECK(rows > 20);
     CHECK(seal.unchanged());
 }
@@ -231,15 +218,6 @@ WalkResult walk_with_content(Source& source) {
     return std::move(*walk);
 }
 
-std::vector<std::string> split_tabs(const std::string& line) {
-    std::vector<std::string> cols;
-    std::istringstream in(line);
-    for (std::string c; std::getline(in, c, '\t');)
-        cols.push_back(c);
-    if (!line.empty() && line.back() == '\t') cols.emplace_back();
-    return cols;
-}
-
 }  // namespace
 
 TEST_CASE("each file's content is read once and hashed and typed as the truth says",
@@ -247,47 +225,37 @@ TEST_CASE("each file's content is read once and hashed and typed as the truth sa
     SourceSeal seal({sample_image()});
     auto src = open_ok(sample_image());
     auto walk = walk_with_content(*src);
-    std::istringstream truth(read_file_text(sample_dir() / "truth.tsv"));
-    std::string line;
-    std::getline(truth, line);
-    auto header = split_tabs(line);
-    auto col = [&](const char* name) {
-        return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) -
-                                        header.begin());
-    };
     int checked = 0, deleted_recovered = 0;
-    while (std::getline(truth, line)) {
-        auto c = split_tabs(line);
+    for (const auto& t : sample_truth()) {
         const FileEntry* match = nullptr;
         for (const auto& f : walk.files) {
-            if (walk.file_systems[static_cast<std::size_t>(f.file_system)].type == c[col("fs")] &&
-                "/" + f.path == c[col("path")] && f.deleted() == (c[col("deleted")] == "1") &&
-                f.meta_type == 'r') {
+            if (walk.file_systems[static_cast<std::size_t>(f.file_system)].type == t.fs &&
+                "/" + f.path == t.path && f.deleted() == t.deleted && f.meta_type == 'r') {
                 match = &f;
             }
         }
-        INFO(line);
+        INFO(t.path);
         REQUIRE(match);
-        if (c[col("deleted")] == "1") {
+        if (t.deleted) {
             // Deleted content is hashed only when TSK can still read it; then it must match.
             if (match->content_read) {
-                CHECK(match->findings.hashes.sha256 == c[col("sha256")]);
+                CHECK(match->findings.hashes.sha256 == t.sha256);
                 ++deleted_recovered;
             }
             continue;
         }
         CHECK(match->content_read);
         CHECK(match->content_error.empty());
-        CHECK(match->findings.hashes.md5 == c[col("md5")]);
-        CHECK(match->findings.hashes.sha1 == c[col("sha1")]);
-        CHECK(match->findings.hashes.sha256 == c[col("sha256")]);
-        if (c[col("kind")] == "jpeg") {
+        CHECK(match->findings.hashes.md5 == t.md5);
+        CHECK(match->findings.hashes.sha1 == t.sha1);
+        CHECK(match->findings.hashes.sha256 == t.sha256);
+        if (t.kind == "jpeg") {
             CHECK(match->findings.mime_type == "image/jpeg");
             bool jpeg_name = match->name.ends_with(".jpg") || match->name.ends_with(".jpeg") ||
                              match->name.ends_with(".JPG");
             CHECK(match->findings.extension_mismatch == !jpeg_name);
         }
-        if (c[col("kind")] == "text") CHECK_FALSE(match->findings.extension_mismatch);
+        if (t.kind == "text") CHECK_FALSE(match->findings.extension_mismatch);
         ++checked;
     }
     CHECK(checked > 20);

@@ -23,6 +23,10 @@ struct SysfsIdentity {
     std::uint64_t size_bytes = 0;  // sysfs `size` * 512
 };
 
+// The text of one sysfs attribute file with surrounding white space trimmed (sysfs ends
+// values with a newline and pads SCSI strings with spaces); empty when it is absent.
+std::string read_sysfs_attribute(const std::filesystem::path& file);
+
 // Identity of the device with number "MAJ:MIN". Fields sysfs does not have stay empty.
 // Returns false when sysfs has no such device.
 bool read_sysfs_identity(const std::string& major_minor, SysfsIdentity& out,
