@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "device_commands.hpp"
@@ -28,43 +27,12 @@ extern "C" void on_signal(int) {
     g_cancel.store(true);
 }
 
-nlohmann::json info_json(const SourceInfo& s) {
-    nlohmann::json j = {{"kind", to_string(s.kind)},
-                        {"path", s.path},
-                        {"size", s.size},
-                        {"sector_size", s.sector_size},
-                        {"segments", s.segments}};
-    if (s.device) {
-        const auto& d = *s.device;
-        j["device"] = {{"name", d.name},
-                       {"bus", d.bus},
-                       {"vendor", d.vendor},
-                       {"model", d.model},
-                       {"serial", d.serial},
-                       {"usb_id", d.usb_id},
-                       {"removable", d.removable},
-                       {"kernel_read_only", d.kernel_read_only},
-                       {"hardware_blocker", d.hardware_blocker}};
-    }
-    if (s.ewf) {
-        nlohmann::json errors = nlohmann::json::array();
-        for (auto [sector, count] : s.ewf->acquiry_errors) {
-            errors.push_back({{"sector", sector}, {"count", count}});
-        }
-        j["ewf"] = {{"format", s.ewf->format},         {"compression", s.ewf->compression},
-                    {"chunk_size", s.ewf->chunk_size}, {"header", s.ewf->header},
-                    {"stored_md5", s.ewf->stored_md5}, {"stored_sha1", s.ewf->stored_sha1},
-                    {"acquiry_errors", errors}};
-    }
-    return j;
-}
-
 int run_info(const std::string& path, const OpenOptions& options, bool json) {
     auto source = open_source(path, options);
     if (!source) return report(source.error(), source_exit_code(source.error()));
     const SourceInfo& s = (*source)->info();
     if (json) {
-        std::cout << info_json(s).dump(2) << "\n";
+        std::cout << source_info_json(s);
         return kOk;
     }
     std::cout << "source:       " << s.path << "\n"

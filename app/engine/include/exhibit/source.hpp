@@ -90,6 +90,10 @@ class Source {
     virtual Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) = 0;
 };
 
+// The source's identity as a JSON document (kind, size, segments, device, E01 metadata),
+// the same object the acquisition record carries under "source".
+std::string source_info_json(const SourceInfo& source);
+
 // Loops over short reads until `buffer` is full or the source ends. Returns bytes read.
 Expected<std::size_t> read_fully(Source& source, std::uint64_t offset, std::span<std::byte> buffer);
 

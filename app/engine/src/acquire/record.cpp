@@ -1,4 +1,5 @@
 #include "acquire/record.hpp"
+#include "sources/source_json.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,37 +8,6 @@
 #include <nlohmann/json.hpp>
 
 namespace exhibit {
-
-namespace {
-
-nlohmann::json source_json(const SourceInfo& s) {
-    nlohmann::json j = {{"kind", to_string(s.kind)},
-                        {"path", s.path},
-                        {"segments", s.segments},
-                        {"size", s.size},
-                        {"sector_size", s.sector_size}};
-    if (s.device) {
-        const auto& d = *s.device;
-        j["device"] = {{"name", d.name},
-                       {"bus", d.bus},
-                       {"vendor", d.vendor},
-                       {"model", d.model},
-                       {"serial", d.serial},
-                       {"usb_id", d.usb_id},
-                       {"removable", d.removable},
-                       {"kernel_read_only", d.kernel_read_only},
-                       {"hardware_blocker", d.hardware_blocker}};
-    }
-    if (s.ewf) {
-        j["ewf"] = {{"format", s.ewf->format},
-                    {"header", s.ewf->header},
-                    {"stored_md5", s.ewf->stored_md5},
-                    {"stored_sha1", s.ewf->stored_sha1}};
-    }
-    return j;
-}
-
-}  // namespace
 
 std::string acquisition_json(const AcquisitionResult& r, const std::string& phase) {
     nlohmann::json j;
