@@ -260,6 +260,11 @@ TEST_CASE("each file's content is read once and hashed and typed as the truth sa
     }
     CHECK(checked > 20);
     CHECK(deleted_recovered > 0);
+    // Reads were ordered by the first data block the walk noted for each file.
+    int placed = 0;
+    for (const auto& f : walk.files)
+        placed += f.first_block > 0 ? 1 : 0;
+    CHECK(placed > 20);
     CHECK(seal.unchanged());
 }
 

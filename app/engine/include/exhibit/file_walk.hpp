@@ -62,6 +62,7 @@ struct FileEntry {
     std::uint32_t mode = 0, uid = 0, gid = 0;
     std::uint16_t stream_type = 0;  // TSK attribute type and id of `stream`
     std::uint16_t stream_id = 0;
+    std::uint64_t first_block = 0;  // first data block (0: resident or not noted); read order
 
     // Filled when the walk reads content (WalkOptions::read_content), for regular files.
     bool content_read = false;  // every byte of the content was read and scanned

@@ -63,7 +63,26 @@ struct WalkContext {
     bool ntfs;
     JobProgress* progress;
     const std::atomic<bool>* cancel;
+    bool read_content;  // note each file's first block, for reading in disk order
 };
+
+// Content we can vouch for: regular files and streams whose metadata still describes
+// them. A deleted name whose MFT entry / inode now belongs to another file ("realloc")
+// would hash someone else's bytes, so it is not read.
+bool has_own_content(const FileEntry& f) {
+    if (f.meta_type != 'r' || f.meta_address == 0) return false;
+    return !(f.deleted() && f.meta_allocated);
+}
+
+// First block of the file's data, so reads can go in on-disk order (0 for resident data).
+// Taken from the file the directory walk already has open.
+std::uint64_t first_block(TSK_FS_FILE* file, const FileEntry& f) {
+    const TSK_FS_ATTR* attr =
+        f.stream.empty() ? tsk_fs_file_attr_get(file) : tsk_fs_file_attr_get_id(file, f.stream_id);
+    tsk_error_reset();
+    if (!attr || !(attr->flags & TSK_FS_ATTR_NONRES) || !attr->nrd.run) return 0;
+    return static_cast<std::uint64_t>(attr->nrd.run->addr);
+}
 
 FileEntry entry_for(const TSK_FS_FILE* file, const char* parent, int file_system) {
     FileEntry e;
@@ -114,6 +133,7 @@ void add_ntfs_streams(TSK_FS_FILE* file, const FileEntry& entry, WalkResult& res
         stream.size = static_cast<std::uint64_t>(attr->size);
         stream.stream_type = static_cast<std::uint16_t>(attr->type);
         stream.stream_id = attr->id;
+        if (has_own_content(stream)) stream.first_block = first_block(file, stream);
         streams.push_back(std::move(stream));
     }
     if (plain || streams.empty()) result.files.push_back(entry);
@@ -126,6 +146,7 @@ TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE* file, const char* parent, void* data) {
     if (ctx->cancel->load(std::memory_order_relaxed)) return TSK_WALK_STOP;
     if (!file->name || TSK_FS_ISDOT(file->name->name)) return TSK_WALK_CONT;
     FileEntry entry = entry_for(file, parent, ctx->file_system);
+    if (ctx->read_content && has_own_content(entry)) entry.first_block = first_block(file, entry);
     if (ctx->ntfs) {
         add_ntfs_streams(file, entry, *ctx->result);
     } else {
@@ -140,25 +161,6 @@ struct FileCloser {
 };
 using TskFile = std::unique_ptr<TSK_FS_FILE, FileCloser>;
 
-// Content we can vouch for: regular files and streams whose metadata still describes
-// them. A deleted name whose MFT entry / inode now belongs to another file ("realloc")
-// would hash someone else's bytes, so it is not read.
-bool has_own_content(const FileEntry& f) {
-    if (f.meta_type != 'r' || f.meta_address == 0) return false;
-    return !(f.deleted() && f.meta_allocated);
-}
-
-// First block of the file's data, so reads can go in on-disk order (0 for resident data).
-std::uint64_t first_block(TSK_FS_INFO* fs, const FileEntry& f) {
-    TskFile file(tsk_fs_file_open_meta(fs, nullptr, f.meta_address));
-    if (!file) return 0;
-    const TSK_FS_ATTR* attr = f.stream.empty() ? tsk_fs_file_attr_get(file.get())
-                                               : tsk_fs_file_attr_get_id(file.get(), f.stream_id);
-    tsk_error_reset();
-    if (!attr || !(attr->flags & TSK_FS_ATTR_NONRES) || !attr->nrd.run) return 0;
-    return static_cast<std::uint64_t>(attr->nrd.run->addr);
-}
-
 // Reads each file of file system `fs_index` once, in on-disk order, into the scan pool.
 void read_contents(TSK_FS_INFO* fs, int fs_index, WalkResult& result, triage_detail::ScanPool& pool,
                    const WalkOptions& options, JobProgress& progress,
@@ -167,7 +169,7 @@ void read_contents(TSK_FS_INFO* fs, int fs_index, WalkResult& result, triage_det
     for (std::size_t i = 0; i < result.files.size(); ++i) {
         const FileEntry& f = result.files[i];
         if (f.file_system == fs_index && has_own_content(f)) {
-            order.emplace_back(first_block(fs, f), i);
+            order.emplace_back(f.first_block, i);
         }
     }
     std::sort(order.begin(), order.end());
@@ -232,8 +234,12 @@ void walk_one(TSK_IMG_INFO* img, int volume, std::uint64_t offset, WalkResult& r
     fse.block_count = static_cast<std::uint64_t>(fs->block_count);
     result.file_systems.push_back(fse);
 
-    WalkContext ctx{&result, static_cast<int>(result.file_systems.size() - 1),
-                    TSK_FS_TYPE_ISNTFS(fs->ftype) != 0, &progress, &cancel};
+    WalkContext ctx{&result,
+                    static_cast<int>(result.file_systems.size() - 1),
+                    TSK_FS_TYPE_ISNTFS(fs->ftype) != 0,
+                    &progress,
+                    &cancel,
+                    options.read_content};
     auto flags = static_cast<TSK_FS_DIR_WALK_FLAG_ENUM>(
         TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC | TSK_FS_DIR_WALK_FLAG_RECURSE);
     if (tsk_fs_dir_walk(fs.get(), fs->root_inum, flags, on_entry, &ctx) != 0 && !cancel.load()) {
