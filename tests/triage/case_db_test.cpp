@@ -153,3 +153,79 @@ TEST_CASE("the schema is versioned and refuses what it does not understand", "[c
     REQUIRE_FALSE(nowhere);
     CHECK_THAT(nowhere.error().message, Catch::Contains("missing-dir"));
 }
+
+TEST_CASE("a version 1 database migrates to hits and hash-set verdicts", "[casedb][schema]") {
+    TempDir dir;
+    {  // the version 1 schema as it shipped: its first migration only
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open((dir / "case.sqlite").c_str(), &raw) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(raw,
+                             "CREATE TABLE triage_runs (id INTEGER PRIMARY KEY);"
+                             "CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT);"
+                             "INSERT INTO files (path) VALUES ('kept.txt');"
+                             "PRAGMA user_version=1;",
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    auto db = open_db(dir / "case.sqlite");
+    CHECK(db->schema_version() == kCaseSchemaVersion);
+    CHECK(pragma(dir / "case.sqlite", "integrity_check") == "ok");
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2((dir / "case.sqlite").c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) ==
+            SQLITE_OK);
+    CHECK(sqlite3_exec(raw, "SELECT path, hash_status FROM files; SELECT kind, detail FROM hits;",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+}
+
+TEST_CASE("hits and hash-set verdicts are stored against their file", "[casedb]") {
+    TempDir dir;
+    auto db = open_db(dir / "case.sqlite");
+    SourceInfo info;
+    info.path = "/evidence/stick.dd";
+    info.size = 1 << 20;
+    auto run = db->begin_run(info);
+    REQUIRE(run);
+    WalkResult walk;
+    walk.file_systems.push_back({.volume = -1, .offset = 0, .type = "fat32"});
+    FileEntry plain, flagged;
+    plain.path = plain.name = "readme.txt";
+    plain.findings.hash_status = "known-good";
+    flagged.path = "Users/jd/wallet.dat";
+    flagged.name = "wallet.dat";
+    flagged.findings.hash_status = "unknown";
+    flagged.findings.hits.push_back({.kind = "yara",
+                                     .name = "bitcoin_core_wallet",
+                                     .category = "crypto",
+                                     .severity = "high",
+                                     .detail = R"({"strings":[{"id":"$magic","offset":12}]})"});
+    flagged.findings.hits.push_back({"keyword", "bluebird", "", "", ""});
+    walk.files = {plain, flagged};
+    REQUIRE(db->record_walk(*run, walk));
+    auto rows = db->files({});
+    REQUIRE(rows);
+    REQUIRE(rows->size() == 2);
+    CHECK(rows->at(0).entry.findings.hash_status == "known-good");
+    CHECK(rows->at(1).entry.findings.hash_status == "unknown");
+
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2((dir / "case.sqlite").c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) ==
+            SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(raw,
+                               "SELECT f.path, h.kind, h.name, IFNULL(h.severity,'-'), h.detail "
+                               "FROM hits h JOIN files f ON f.id = h.file_id ORDER BY h.id",
+                               -1, &s, nullptr) == SQLITE_OK);
+    std::vector<std::string> got;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        std::string row;
+        for (int c = 0; c < 5; ++c)
+            row += std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, c))) + "|";
+        got.push_back(row);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(raw);
+    CHECK(got == std::vector<std::string>{"Users/jd/wallet.dat|yara|bitcoin_core_wallet|high|"
+                                          R"({"strings":[{"id":"$magic","offset":12}]}|)",
+                                          "Users/jd/wallet.dat|keyword|bluebird|-|{}|"});
+}

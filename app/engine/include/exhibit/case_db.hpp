@@ -30,7 +30,7 @@ struct sqlite3;
 namespace exhibit {
 
 // The current schema version (PRAGMA user_version after open).
-inline constexpr int kCaseSchemaVersion = 1;
+inline constexpr int kCaseSchemaVersion = 2;
 
 struct FileFilter {
     bool deleted_only = false;

@@ -20,12 +20,26 @@ namespace exhibit {
 
 struct FileEntry;
 
+// One match against a file's content or hashes: a hash set, a YARA rule or a case
+// keyword. Stored in the case database's `hits` table.
+struct Hit {
+    std::string kind;      // "hashset", "yara" or "keyword"
+    std::string name;      // the set's name, the rule's name or the keyword as written
+    std::string category;  // hash-set category, YARA namespace; may be empty
+    std::string severity;  // hash sets: "known-bad" or "watch"; YARA: the rule's severity
+    std::string detail;    // a JSON object: why it matched (matched hash, strings, offsets)
+};
+
 // What the scanners found in one file's content.
 struct FileFindings {
     Hashes hashes;
     std::string mime_type;            // libmagic, e.g. "image/jpeg"
     std::string type_description;     // libmagic's words, e.g. "JPEG image data, JFIF ..."
     bool extension_mismatch = false;  // the name's extension contradicts the content
+    // Hash-set verdict: "known-good", "known-bad", "watch" or "unknown"; empty when no
+    // hash sets were consulted.
+    std::string hash_status;
+    std::vector<Hit> hits;
 };
 
 class Scanner {

@@ -77,6 +77,21 @@ const char* const kMigrations[] = {
         message TEXT NOT NULL
     );
     )sql",
+    R"sql(
+    ALTER TABLE files ADD COLUMN hash_status TEXT;
+    CREATE TABLE hits (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES triage_runs(id),
+        file_id INTEGER REFERENCES files(id),
+        kind TEXT NOT NULL CHECK (kind IN ('hashset','yara','keyword')),
+        name TEXT NOT NULL,
+        category TEXT,
+        severity TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX hits_by_run ON hits(run_id, kind);
+    CREATE INDEX hits_by_file ON hits(file_id);
+    )sql",
 };
 
 // Owns a prepared statement; binds by position; steps.
@@ -221,12 +236,16 @@ Status CaseDatabase::record_walk(std::int64_t run_id, const WalkResult& walk) {
                    "INSERT INTO files (run_id, fs_id, path, name, stream, meta_address, name_type, "
                    "meta_type, size, name_allocated, meta_allocated, deleted, mtime, atime, ctime, "
                    "crtime, mode, uid, gid, content_read, content_error, md5, sha1, sha256, "
-                   "mime_type, type_description, extension_mismatch) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                   "mime_type, type_description, extension_mismatch, hash_status) "
+                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    Statement hit(db_,
+                  "INSERT INTO hits (run_id, file_id, kind, name, category, severity, detail) "
+                  "VALUES (?,?,?,?,?,?,?)");
     Statement err(db_,
                   "INSERT INTO scan_errors (run_id, volume_address, byte_offset, message) "
                   "VALUES (?,?,?,?)");
-    if (!vol.ok() || !fsys.ok() || !file.ok() || !err.ok()) return fail("cannot prepare inserts");
+    if (!vol.ok() || !fsys.ok() || !file.ok() || !hit.ok() || !err.ok())
+        return fail("cannot prepare inserts");
 
     for (const auto& v : walk.volumes) {
         vol.bind(1, run_id);
@@ -292,8 +311,28 @@ Status CaseDatabase::record_walk(std::int64_t run_id, const WalkResult& walk) {
                 file.bind(i++, *v);
         }
         file.bind(i++, f.findings.extension_mismatch ? 1 : 0);
+        if (f.findings.hash_status.empty())
+            file.bind_null(i++);
+        else
+            file.bind(i++, f.findings.hash_status);
         if (file.step() != SQLITE_DONE) return fail("cannot record file " + f.path);
         file.reset();
+        std::int64_t file_id = sqlite3_last_insert_rowid(db_);
+        for (const Hit& found : f.findings.hits) {
+            int j = 1;
+            hit.bind(j++, run_id);
+            hit.bind(j++, file_id);
+            for (const std::string* v :
+                 {&found.kind, &found.name, &found.category, &found.severity}) {
+                if (v->empty())
+                    hit.bind_null(j++);
+                else
+                    hit.bind(j++, *v);
+            }
+            hit.bind(j++, found.detail.empty() ? std::string("{}") : found.detail);
+            if (hit.step() != SQLITE_DONE) return fail("cannot record a hit on " + f.path);
+            hit.reset();
+        }
         if (++in_batch == kBatch) {
             in_batch = 0;
             if (auto s = exec("COMMIT; BEGIN IMMEDIATE;"); !s) return s;
@@ -330,8 +369,8 @@ Expected<std::vector<FileRow>> CaseDatabase::files(const FileFilter& filter) con
         "SELECT f.id, f.run_id, s.type, s.byte_offset, f.path, f.name, f.stream, f.meta_address, "
         "f.name_type, f.meta_type, f.size, f.name_allocated, f.meta_allocated, f.mtime, f.atime, "
         "f.ctime, f.crtime, f.mode, f.uid, f.gid, f.content_read, f.content_error, f.md5, f.sha1, "
-        "f.sha256, f.mime_type, f.type_description, f.extension_mismatch "
-        "FROM files f JOIN file_systems s ON s.id = f.fs_id WHERE 1";
+        "f.sha256, f.mime_type, f.type_description, f.extension_mismatch, "
+        "IFNULL(f.hash_status,'') FROM files f JOIN file_systems s ON s.id = f.fs_id WHERE 1";
     if (filter.deleted_only) sql += " AND f.deleted = 1";
     if (!filter.mime_prefix.empty()) sql += " AND f.mime_type LIKE ?1 || '%'";
     if (!filter.path_glob.empty()) sql += " AND f.path GLOB ?2";
@@ -375,6 +414,7 @@ Expected<std::vector<FileRow>> CaseDatabase::files(const FileFilter& filter) con
         e.findings.mime_type = s.text(c++);
         e.findings.type_description = s.text(c++);
         e.findings.extension_mismatch = s.integer(c++) != 0;
+        e.findings.hash_status = s.text(c++);
         rows.push_back(std::move(r));
     }
     if (rc != SQLITE_DONE) return db_error(db_, "cannot read files");
