@@ -23,6 +23,7 @@ void TriageCommands::add_to(CLI::App& app) {
     triage_->add_flag("--json", triage_json_, "Print the run summary as JSON");
     triage_->add_option("--hardware-blocker", hardware_blocker_,
                         "Declare the hardware write-blocker a writable device is attached through");
+    match_.add_to(*triage_);
 
     files_ = app.add_subcommand("files", "List the files a case database holds");
     files_->add_option("CASE_DB", files_db_, "Case database")->required()->check(CLI::ExistingFile);
@@ -52,12 +53,17 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     auto db = CaseDatabase::open(case_db_);
     if (!db) return report(db.error(), kOutput);
 
+    WalkOptions walk;
+    if (int rc = match_.prepare(walk, triage_json_); rc != kOk) return rc;
+
     JobProgress progress;
     Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
-    run_with_progress_line([&] { run = triage_source(**source, **db, {}, progress, cancel); },
+    run_with_progress_line([&] { run = triage_source(**source, **db, walk, progress, cancel); },
                            progress, !triage_json_);
     if (!run) return report(run.error(), kOutput);
     const TriageRun& r = *run;
+    auto hits = (*db)->hit_counts(r.id);
+    if (!hits) return report(hits.error(), kOutput);
     if (triage_json_) {
         nlohmann::json j = {{"run", r.id},
                             {"status", r.status},
@@ -68,13 +74,20 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                             {"files_hashed", r.files_hashed},
                             {"bytes_read", r.bytes_read},
                             {"errors", r.errors},
-                            {"case_db", case_db_}};
+                            {"case_db", case_db_},
+                            {"hits", *hits}};
+        match_.add_summary(j);
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << "triage " << r.status << ": " << r.files << " entries, " << r.files_hashed
                   << " files hashed (" << r.bytes_read << " bytes), " << r.errors
                   << " file-system errors; case database " << case_db_ << "\n";
         if (!r.stopped_at.empty()) std::cout << "stopped: " << r.stopped_at << "\n";
+        std::cout << "hits:";
+        for (const auto& [kind, count] : *hits)
+            std::cout << ' ' << count << ' ' << kind;
+        std::cout << (hits->empty() ? " none\n" : "\n");
+        match_.print_summary(std::cout);
     }
     if (r.status == "cancelled") return kCancelled;
     if (r.status != "completed") return kSource;

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <string>
 
+#include "rules_commands.hpp"
+
 namespace exhibit::cli {
 
 class TriageCommands {
@@ -37,6 +39,7 @@ class TriageCommands {
     bool csv_ = false;
     bool bodyfile_ = false;
     bool dfxml_ = false;
+    TriageMatchOptions match_;  // --rules, --keywords, --yara-max-size
 };
 
 }  // namespace exhibit::cli
