@@ -144,6 +144,11 @@ int run_acquire(const AcquireArgs& a) {
                       << r.device_writes->writes_before << " -> " << r.device_writes->writes_after
                       << ")\n";
         }
+        if (r.write_block) {
+            std::cout << "write-block filter: " << r.write_block->commands_passed
+                      << " read-class commands passed, " << r.write_block->commands_refused
+                      << " refused\n";
+        }
         std::cout << "record: " << r.record.string() << "\n";
     }
     switch (r.status) {
