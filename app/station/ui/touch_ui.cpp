@@ -91,7 +91,7 @@ void apply_theme(Theme theme, const DisplayMetrics& m) {
         c[ImGuiCol_HeaderHovered] = rgb(235, 238, 245);
         c[ImGuiCol_HeaderActive] = rgb(170, 190, 225);
         c[ImGuiCol_FrameBg] = rgb(255, 255, 255);
-        c[ImGuiCol_PlotHistogram] = rgb(0, 80, 170);
+        c[ImGuiCol_PlotHistogram] = rgb(130, 180, 240);  // black text on it stays readable
         c[ImGuiCol_PlotLines] = rgb(0, 80, 170);
     } else {
         c[ImGuiCol_WindowBg] = rgb(12, 12, 14);
@@ -106,7 +106,7 @@ void apply_theme(Theme theme, const DisplayMetrics& m) {
         c[ImGuiCol_HeaderHovered] = rgb(30, 32, 38);
         c[ImGuiCol_HeaderActive] = rgb(60, 70, 95);
         c[ImGuiCol_FrameBg] = rgb(25, 25, 30);
-        c[ImGuiCol_PlotHistogram] = rgb(80, 115, 170);
+        c[ImGuiCol_PlotHistogram] = rgb(40, 70, 115);
         c[ImGuiCol_PlotLines] = rgb(80, 115, 170);
     }
     ImGui::GetStyle() = style;
