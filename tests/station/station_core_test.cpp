@@ -171,6 +171,7 @@ TEST_CASE("estimated time from size and measured speed", "[station][estimate]") 
     CHECK(format_duration(754) == "12 min 34 s");
     CHECK(format_duration(3900) == "1 h 05 min");
     CHECK(format_duration(-1) == "--");
+    CHECK(format_duration(0.2) == "under 1 s");
     CHECK(format_bytes(221'000'000) == "221 MB");
     CHECK(format_bytes(1'500'000'000) == "1.50 GB");
     CHECK(format_rate(31e6) == "31.0 MB/s");

@@ -72,10 +72,16 @@ void Script::before_frame(StationModel& model, TouchUi& ui, double now) {
     auto tap = [&](const std::string& label) -> bool {
         ImVec2 c;
         if (!find(label, c)) {
+            // A screen that just changed draws its widgets in the next frame: look again.
+            if (++missing_frames_ <= 5) {
+                step_ = 0;
+                return false;
+            }
             fail("no widget labelled \"" + label + "\" on the " + to_string(model.screen()) +
                  " screen");
             return false;
         }
+        missing_frames_ = 0;
         io.MousePos = c;
         io.MouseDown[0] = step_ == 2;
         return step_ >= 3;
@@ -91,14 +97,20 @@ void Script::before_frame(StationModel& model, TouchUi& ui, double now) {
                 label = l;
                 break;
             }
-        if (label.empty()) return fail("no widget whose label contains \"" + line.arg + "\"");
-        if (tap(label)) next();
+        if (tap(label.empty() ? line.arg : label)) next();
     } else if (cmd == "hold") {
         auto space = line.arg.rfind(' ');
         std::string label = line.arg.substr(0, space);
         double seconds = space == std::string::npos ? 0 : std::atof(line.arg.c_str() + space + 1);
         ImVec2 c;
-        if (!find(label, c)) return fail("no widget labelled \"" + label + "\"");
+        if (!find(label, c)) {
+            // A hold that fired may take its button away (the override, once declared).
+            if (step_ > 2) {
+                io.MouseDown[0] = false;
+                return next();
+            }
+            return fail("no widget labelled \"" + label + "\"");
+        }
         io.MousePos = c;
         bool holding = step_ >= 2 && now - started_ < seconds + 0.05;
         io.MouseDown[0] = holding;
