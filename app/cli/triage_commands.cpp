@@ -23,6 +23,7 @@ void TriageCommands::add_to(CLI::App& app) {
     triage_->add_flag("--json", triage_json_, "Print the run summary as JSON");
     triage_->add_option("--hardware-blocker", hardware_blocker_,
                         "Declare the hardware write-blocker a writable device is attached through");
+    hash_sets_.add_options(triage_);
     match_.add_to(*triage_);
 
     files_ = app.add_subcommand("files", "List the files a case database holds");
@@ -48,13 +49,13 @@ int TriageCommands::run(const std::atomic<bool>& cancel) {
 int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     OpenOptions options;
     options.hardware_blocker = hardware_blocker_;
+    WalkOptions walk;
+    if (int code = hash_sets_.prepare(walk)) return code;
+    if (int code = match_.prepare(walk, triage_json_)) return code;
     auto source = open_source(source_, options);
     if (!source) return report(source.error(), source_exit_code(source.error()));
     auto db = CaseDatabase::open(case_db_);
     if (!db) return report(db.error(), kOutput);
-
-    WalkOptions walk;
-    if (int rc = match_.prepare(walk, triage_json_); rc != kOk) return rc;
 
     JobProgress progress;
     Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
@@ -76,6 +77,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                             {"errors", r.errors},
                             {"case_db", case_db_},
                             {"hits", *hits}};
+        hash_sets_.print_summary(**db, r.id, &j);
         match_.add_summary(j);
         std::cout << j.dump(2) << "\n";
     } else {
@@ -83,6 +85,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                   << " files hashed (" << r.bytes_read << " bytes), " << r.errors
                   << " file-system errors; case database " << case_db_ << "\n";
         if (!r.stopped_at.empty()) std::cout << "stopped: " << r.stopped_at << "\n";
+        hash_sets_.print_summary(**db, r.id, nullptr);
         std::cout << "hits:";
         for (const auto& [kind, count] : *hits)
             std::cout << ' ' << count << ' ' << kind;
