@@ -133,6 +133,7 @@ TEST_CASE("every planted keyword is found in its file and partition, and nowhere
     CHECK(deleted_found >= 3);  // card_dump_march (2 terms), wallet_keys, burn_after_reading
     CHECK(j["hits"]["keyword"] == found.size());
     CHECK(j["rules"]["keywords"]["terms"] == 3);
+    CHECK(j["first_hit_seconds"].get<double>() >= 0);
     CHECK(seal.unchanged());
 }
 
