@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "custody_commands.hpp"
 #include "device_commands.hpp"
 #include "exhibit/acquire.hpp"
 #include "exhibit/source.hpp"
@@ -222,10 +223,14 @@ int main(int argc, char** argv) {
     devices.add_to(app);
     TriageCommands triage;  // `triage`, `files`
     triage.add_to(app);
+    CustodyCommands custody;  // `run`, `seal`, `verify`, `key`, `note`
+    custody.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
-        first != "devices" && first != "protect" && first != "triage" && first != "files") {
+        first != "devices" && first != "protect" && first != "triage" && first != "files" &&
+        first != "run" && first != "seal" && first != "verify" && first != "key" &&
+        first != "note") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -246,6 +251,7 @@ int main(int argc, char** argv) {
         if (*acquire_cmd) return run_acquire(acq);
         if (devices.selected()) return devices.run(g_cancel);
         if (triage.selected()) return triage.run(g_cancel);
+        if (custody.selected()) return custody.run(g_cancel);
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

@@ -30,7 +30,7 @@ struct sqlite3;
 namespace exhibit {
 
 // The current schema version (PRAGMA user_version after open).
-inline constexpr int kCaseSchemaVersion = 2;
+inline constexpr int kCaseSchemaVersion = 3;
 
 struct FileFilter {
     bool deleted_only = false;
@@ -76,6 +76,10 @@ class CaseDatabase {
 
     Expected<std::vector<FileRow>> files(const FileFilter& filter) const;
     Expected<std::vector<TriageRun>> runs() const;
+
+    // The open connection, for engine modules that keep their own tables in the case
+    // database (custody: case_info, sources, custody_events). Not for the UI.
+    sqlite3* handle() const { return db_; }
 
   private:
     CaseDatabase(std::filesystem::path path, sqlite3* db);
