@@ -161,3 +161,40 @@ TEST_CASE("note and seal from the command line continue the same chain", "[cli][
     CHECK(run_cli(dir, "verify " + sh_quote((dir / "nothing").string())).exit_code == 5);
     CHECK(seal.unchanged());
 }
+
+TEST_CASE("exhibit run on a read-only block device logs its protection and write counters",
+          "[cli][bundle][device]") {
+    TempDir dir;
+    SourceSeal seal({sample_image()});
+    LoopDevice loop(sample_image(), true);
+    if (loop.device.empty()) {
+        WARN("SKIPPED: loop devices need root here");
+        return;
+    }
+    const fs::path bundle = dir / "JD1";
+    auto r = run_cli(dir, "run " + sh_quote(loop.device.string()) + " --out " +
+                              sh_quote(bundle.string()) + kCase + " --image none");
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    std::ifstream log(bundle / "data/custody.jsonl");
+    std::vector<nlohmann::json> checks;
+    for (std::string line; std::getline(log, line);) {
+        auto j = nlohmann::json::parse(line);
+        if (j["action"] == "write_block_checked") checks.push_back(j["detail"]);
+        if (j["action"] == "source_attached") CHECK(j["detail"]["type"] == "block device");
+    }
+    REQUIRE(checks.size() == 2);
+    CHECK(checks[0]["stage"] == "before");
+    CHECK(checks[0]["result"] == "read-only");
+    REQUIRE_FALSE(checks[0]["nodes"].empty());
+    for (const auto& node : checks[0]["nodes"]) {
+        CHECK(node["blkroget"] == true);
+        CHECK(node["sysfs_ro"] == true);
+    }
+    CHECK(checks[0].contains("counters"));
+    CHECK(checks[1]["stage"] == "after");
+    CHECK(checks[1]["write_requests_during"] == 0);
+    CHECK(checks[1]["counters_after"]["sectors_read"].get<std::uint64_t>() >
+          checks[1]["counters_before"]["sectors_read"].get<std::uint64_t>());
+    CHECK(seal.unchanged());
+}
