@@ -1,7 +1,9 @@
 #include "custody_commands.hpp"
 
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "exhibit/acquire.hpp"
 #include "exhibit/bundle.hpp"
@@ -142,11 +144,19 @@ void CustodyCommands::add_to(CLI::App& app) {
     note_ = app.add_subcommand("note", "Add an operator's note to a case's custody log");
     note_->add_option("CASE_DB", note_db_, "Case database")->required()->check(CLI::ExistingFile);
     note_->add_option("TEXT", note_text_, "The note")->required();
+
+    custody_ =
+        app.add_subcommand("custody", "Print a custody.jsonl and check its chain line by line");
+    custody_
+        ->add_option("CUSTODY_JSONL", custody_file_,
+                     "A custody log, e.g. BUNDLE/data/custody.jsonl")
+        ->required()
+        ->check(CLI::ExistingFile);
 }
 
 bool CustodyCommands::selected() const {
     return run_->parsed() || seal_->parsed() || verify_->parsed() || key_->parsed() ||
-           note_->parsed();
+           note_->parsed() || custody_->parsed();
 }
 
 int CustodyCommands::run(const std::atomic<bool>& cancel) {
@@ -154,6 +164,7 @@ int CustodyCommands::run(const std::atomic<bool>& cancel) {
     if (seal_->parsed()) return run_seal(cancel);
     if (verify_->parsed()) return run_verify(cancel);
     if (note_->parsed()) return run_note();
+    if (custody_->parsed()) return run_custody();
     return run_key_show();
 }
 
@@ -188,6 +199,33 @@ int CustodyCommands::run_note() {
                         json{{"text", note_text_}}.dump());
     if (!e) return report(e.error(), kOutput);
     std::cout << "custody event " << e->seq << ": note added\n";
+    return kOk;
+}
+
+int CustodyCommands::run_custody() {
+    std::ifstream in(custody_file_, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (!in.good() && !in.eof()) {
+        std::cerr << "exhibit: cannot read " << custody_file_ << "\n";
+        return kSource;
+    }
+    ChainVerdict chain = verify_custody_chain(text);
+    std::istringstream lines(text);
+    std::size_t n = 0;
+    for (std::string line; std::getline(lines, line) && n < chain.lines; ++n) {
+        auto j = json::parse(line, nullptr, false);
+        json detail = j["detail"];
+        detail.erase("clock");
+        std::cout << j["seq"] << "  " << j["time"].get<std::string>() << "  "
+                  << j["operator"].value("name", "") << " (" << j["operator"].value("id", "")
+                  << ")  " << j["action"].get<std::string>() << "  " << detail.dump() << "\n";
+    }
+    if (!chain.ok) {
+        std::cout << "chain: BROKEN at " << chain.problem << "\n";
+        std::cerr << "exhibit: " << chain.problem << "\n";
+        return kVerifyFailed;
+    }
+    std::cout << "chain: intact, " << chain.lines << " events, head " << chain.head << "\n";
     return kOk;
 }
 

@@ -1,5 +1,5 @@
-// `exhibit run`, `seal`, `verify`, `key show` and `note`: the main job, evidence bundles,
-// the appliance key and the custody log.
+// `exhibit run`, `seal`, `verify`, `key show`, `note` and `custody`: the main job, evidence
+// bundles, the appliance key and the custody log.
 //
 //   CustodyCommands custody;    // must outlive app.parse(): CLI11 writes into it
 //   custody.add_to(app);
@@ -28,6 +28,7 @@ class CustodyCommands {
     int run_verify(const std::atomic<bool>& cancel);
     int run_key_show();
     int run_note();
+    int run_custody();
 
     CLI::App* run_ = nullptr;
     CLI::App* seal_ = nullptr;
@@ -35,6 +36,7 @@ class CustodyCommands {
     CLI::App* key_ = nullptr;
     CLI::App* key_show_ = nullptr;
     CLI::App* note_ = nullptr;
+    CLI::App* custody_ = nullptr;
 
     // run
     std::string source_;
@@ -55,6 +57,8 @@ class CustodyCommands {
     // note
     std::string note_db_;
     std::string note_text_;
+    // custody
+    std::string custody_file_;
 };
 
 }  // namespace exhibit::cli

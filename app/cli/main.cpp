@@ -223,14 +223,14 @@ int main(int argc, char** argv) {
     devices.add_to(app);
     TriageCommands triage;  // `triage`, `files`
     triage.add_to(app);
-    CustodyCommands custody;  // `run`, `seal`, `verify`, `key`, `note`
+    CustodyCommands custody;  // `run`, `seal`, `verify`, `key`, `note`, `custody`
     custody.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
         first != "run" && first != "seal" && first != "verify" && first != "key" &&
-        first != "note") {
+        first != "note" && first != "custody") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }

@@ -155,6 +155,16 @@ TEST_CASE("note and seal from the command line continue the same chain", "[cli][
     const std::string log = read_file_text(dir / "second/data/custody.jsonl");
     CHECK_THAT(log, Catch::Contains("\"action\":\"bundle_verified\""));
     CHECK_THAT(log, Catch::Contains("exhibit bag resealed, tape 0042"));
+    // `exhibit custody` reads the log and names the first bad line.
+    auto c = run_cli(dir, "custody " + sh_quote((dir / "second/data/custody.jsonl").string()));
+    CHECK(c.exit_code == 0);
+    CHECK_THAT(c.out,
+               Catch::Contains("note_added  {\"text\":\"exhibit bag resealed, tape 0042\"}"));
+    CHECK_THAT(c.out, Catch::Contains("chain: intact"));
+    std::ofstream(dir / "cut.jsonl") << log.substr(log.find('\n') + 1);
+    auto cut = run_cli(dir, "custody " + sh_quote((dir / "cut.jsonl").string()));
+    CHECK(cut.exit_code == 5);
+    CHECK_THAT(cut.out, Catch::Contains("custody.jsonl line 1: seq is 2, expected 1"));
     // The same output twice is refused, and a missing bundle fails verification.
     CHECK(run_cli(dir, "seal " + db + " --out " + sh_quote((dir / "second").string())).exit_code ==
           4);
