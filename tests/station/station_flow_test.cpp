@@ -154,7 +154,7 @@ TEST_CASE("no start on an unprotected device without the recorded override", "[s
     test::TempDir dir;
     // A writable loop device over a copy of the sample: a real, unprotected block device.
     fs::path copy = dir.path() / "exhibit.img";
-    fs::copy_file(test::sample_image(), copy);
+    test::write_random_file(copy, 8u << 20, 7);  // no file system needed: nothing is started
     test::SourceSeal seal({copy});
     test::LoopDevice loop(copy, false);
     if (loop.device.empty()) {

@@ -85,7 +85,6 @@ void StationModel::frame(double now) {
     if (auto out = job_.take_outcome()) {
         outcome_ = std::move(out);
         record(outcome_->cancelled ? "job cancelled" : "job finished", outcome_->summary);
-        message_ = outcome_->summary;
         if (outcome_->triage) load_findings_async();
     }
 }

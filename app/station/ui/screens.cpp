@@ -323,13 +323,13 @@ void Screens::running_screen() {
                                             static_cast<float>(s.progress.total)
                                       : (s.state == StageState::Done ? 1.0f : 0.0f);
         char overlay[160];
-        std::snprintf(overlay, sizeof overlay, "%s of %s   %s   ETA %s",
-                      format_bytes(s.progress.done).c_str(),
-                      s.progress.total ? format_bytes(s.progress.total).c_str() : "?",
-                      format_rate(s.progress.bytes_per_second).c_str(),
-                      s.state == StageState::Running
-                          ? format_duration(s.progress.eta_seconds).c_str()
-                          : "--");
+        std::string amount = s.progress.total ? format_bytes(s.progress.done) + " of " +
+                                                    format_bytes(s.progress.total)
+                                              : format_bytes(s.progress.done) + " read";
+        std::string eta =
+            s.state == StageState::Running ? format_duration(s.progress.eta_seconds) : "--";
+        std::snprintf(overlay, sizeof overlay, "%s   %s   ETA %s", amount.c_str(),
+                      format_rate(s.progress.bytes_per_second).c_str(), eta.c_str());
         ImGui::ProgressBar(std::clamp(frac, 0.0f, 1.0f), ImVec2(-1, ui_.metrics.target_px),
                            overlay);
         if (s.progress.unreadable_sectors)
@@ -342,8 +342,11 @@ void Screens::running_screen() {
     float top = 1;
     for (float v : tp)
         top = std::max(top, v);
-    ImGui::PlotLines("##throughput", tp.empty() ? nullptr : tp.data(), static_cast<int>(tp.size()),
-                     0, nullptr, 0, top * 1.1f, ImVec2(-1, ui_.metrics.target_px * 2.5f));
+    if (tp.size() >= 2)
+        ImGui::PlotLines("##throughput", tp.data(), static_cast<int>(tp.size()), 0, nullptr, 0,
+                         top * 1.1f, ImVec2(-1, ui_.metrics.target_px * 2.5f));
+    else
+        ImGui::TextDisabled(job.running() ? "Measuring..." : "The job was too short to chart.");
     if (const auto& out = model_.outcome()) {
         ImGui::Spacing();
         ImGui::TextColored(out->completed   ? p.ok

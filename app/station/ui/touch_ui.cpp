@@ -134,7 +134,7 @@ bool TouchUi::row(const char* label, bool selected, float height) {
 
 bool TouchUi::hold_button(const char* label, double seconds, float width, bool enabled) {
     ImGuiID id = ImGui::GetID(label);
-    auto [it, added] = holds_.try_emplace(id, seconds);
+    auto [it, added] = holds_.try_emplace(id, seconds * hold_scale);
     HoldToConfirm& hold = it->second;
     const Palette& p = palette(theme);
     ImGui::PushStyleColor(ImGuiCol_Button, p.bad);
