@@ -65,6 +65,11 @@ void StationModel::frame(double now) {
 
     if (job_.running() || !throughput_.empty()) {
         auto stages = job_.stages();
+        last_running_.resize(stages.size());
+        for (std::size_t i = 0; i < stages.size(); ++i)
+            // A stage that is stopping restarts its counters at 0: keep what it had done.
+            if (stages[i].state == StageState::Running && stages[i].progress.done > 0)
+                last_running_[i] = stages[i];
         int current = -1;
         for (std::size_t i = 0; i < stages.size(); ++i)
             if (stages[i].state == StageState::Running) current = static_cast<int>(i);
@@ -344,6 +349,7 @@ bool StationModel::start_job() {
     outcome_.reset();
     findings_.reset();
     throughput_.clear();
+    last_running_.clear();
     last_sample_time_ = -1;
     last_sample_stage_ = -1;
     if (!job_.start(std::move(request))) {
@@ -353,6 +359,20 @@ bool StationModel::start_job() {
     message_.clear();
     screen_ = Screen::Running;
     return true;
+}
+
+std::vector<StageView> StationModel::stages() const {
+    auto stages = job_.stages();
+    for (std::size_t i = 0; i < stages.size() && i < last_running_.size(); ++i) {
+        const StageView& seen = last_running_[i];
+        if (stages[i].state != StageState::Running && stages[i].progress.done == 0 &&
+            seen.progress.done > 0) {
+            StageState state = stages[i].state;
+            stages[i] = seen;
+            stages[i].state = state;
+        }
+    }
+    return stages;
 }
 
 void StationModel::cancel_job() {

@@ -316,7 +316,7 @@ void Screens::running_screen() {
     const auto& job = model_.job();
     ui_.title(job.running() ? "Running" : "Finished");
     ImGui::Text("Elapsed %s", format_duration(job.elapsed_seconds()).c_str());
-    for (const StageView& s : job.stages()) {
+    for (const StageView& s : model_.stages()) {
         ImGui::Spacing();
         ImGui::Text("%s: %s (%s)", s.name.c_str(), to_string(s.state), s.progress.stage);
         float frac = s.progress.total ? static_cast<float>(s.progress.done) /
@@ -342,9 +342,12 @@ void Screens::running_screen() {
     float top = 1;
     for (float v : tp)
         top = std::max(top, v);
+    char peak[48];
+    std::snprintf(peak, sizeof peak, "peak %.0f MB/s", static_cast<double>(top));
     if (tp.size() >= 2)
-        ImGui::PlotLines("##throughput", tp.data(), static_cast<int>(tp.size()), 0, nullptr, 0,
-                         top * 1.1f, ImVec2(-1, ui_.metrics.target_px * 2.5f));
+        ImGui::PlotLines("##throughput", tp.data(), static_cast<int>(tp.size()), 0, peak, 0,
+                         top * 1.1f,
+                         ImVec2(ImGui::GetContentRegionAvail().x, ui_.metrics.target_px * 2.5f));
     else
         ImGui::TextDisabled(job.running() ? "Measuring..." : "The job was too short to chart.");
     if (const auto& out = model_.outcome()) {

@@ -120,6 +120,9 @@ class StationModel {
 
     // --- Running
     const StationJob& job() const { return job_; }
+    // The job's stages for display: a stage that ended keeps the figures it last showed
+    // while running (the engine starts a new, empty "cancelled" stage when it stops).
+    std::vector<StageView> stages() const;
     const std::vector<float>& throughput() const { return throughput_; }  // MB/s samples
     void cancel_job();
     const std::optional<JobOutcome>& outcome() const { return outcome_; }
@@ -156,6 +159,7 @@ class StationModel {
     StationJob job_;
     std::optional<JobOutcome> outcome_;
     std::vector<float> throughput_;
+    std::vector<StageView> last_running_;
     double last_sample_time_ = -1;
     std::uint64_t last_sample_bytes_ = 0;
     int last_sample_stage_ = -1;
