@@ -61,6 +61,9 @@ std::filesystem::path default_case_root() {
 // Parses argv; returns -1 to go on, else the exit status.
 int parse(int argc, char** argv, Args& a) {
     a.config.case_root = default_case_root();
+    a.config.matching.hash_set_store = exhibit::HashSetStore::default_path();
+    a.config.matching.rules_dir = default_rules_dir();
+    a.config.matching.keywords_dir = default_keywords_dir();
     for (int i = 1; i < argc; ++i) {
         std::string opt = argv[i];
         auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
