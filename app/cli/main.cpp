@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "custody_commands.hpp"
 #include "device_commands.hpp"
 #include "exhibit/acquire.hpp"
 #include "exhibit/source.hpp"
@@ -233,11 +234,14 @@ int main(int argc, char** argv) {
     hashsets.add_to(app);
     RulesCommands rules;  // `rules check`
     rules.add_to(app);
+    CustodyCommands custody;  // `run`, `seal`, `verify`, `key`, `note`, `custody`
+    custody.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
-        first != "hashset" && first != "rules") {
+        first != "hashset" && first != "rules" && first != "run" && first != "seal" &&
+        first != "verify" && first != "key" && first != "note" && first != "custody") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -260,6 +264,7 @@ int main(int argc, char** argv) {
         if (triage.selected()) return triage.run(g_cancel);
         if (hashsets.selected()) return hashsets.run();
         if (rules.selected()) return rules.run();
+        if (custody.selected()) return custody.run(g_cancel);
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

@@ -31,7 +31,7 @@ struct sqlite3;
 namespace exhibit {
 
 // The current schema version (PRAGMA user_version after open).
-inline constexpr int kCaseSchemaVersion = 2;
+inline constexpr int kCaseSchemaVersion = 3;
 
 struct FileFilter {
     bool deleted_only = false;
@@ -79,6 +79,10 @@ class CaseDatabase {
     Expected<std::vector<TriageRun>> runs() const;
     // Hits of one run by kind ("hashset", "yara", "keyword"); kinds without hits absent.
     Expected<std::map<std::string, std::uint64_t>> hit_counts(std::int64_t run_id) const;
+
+    // The open connection, for engine modules that keep their own tables in the case
+    // database (custody: case_info, sources, custody_events). Not for the UI.
+    sqlite3* handle() const { return db_; }
 
   private:
     CaseDatabase(std::filesystem::path path, sqlite3* db);
