@@ -11,6 +11,9 @@
 #include <atomic>
 #include <string>
 
+#include "hashset_commands.hpp"
+#include "rules_commands.hpp"
+
 namespace exhibit::cli {
 
 class TriageCommands {
@@ -30,6 +33,7 @@ class TriageCommands {
     std::string case_db_;
     std::string hardware_blocker_;
     bool triage_json_ = false;
+    TriageHashSets hash_sets_;
     std::string files_db_;
     bool deleted_ = false;
     std::string type_;
@@ -37,6 +41,7 @@ class TriageCommands {
     bool csv_ = false;
     bool bodyfile_ = false;
     bool dfxml_ = false;
+    TriageMatchOptions match_;  // --rules, --keywords, --yara-max-size
 };
 
 }  // namespace exhibit::cli
