@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace exhibit {
@@ -48,6 +49,22 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
                               {"sectors_written_after", d.sectors_written_after},
                               {"write_requests_during", d.write_requests_during}};
     }
+    if (r.write_block) {
+        const auto& w = *r.write_block;
+        auto refused = nlohmann::json::object();
+        for (const auto& [opcode, count] : w.refused_by_opcode) {
+            char name[8];
+            std::snprintf(name, sizeof name, "0x%02x", opcode);
+            refused[name] = count;
+        }
+        j["write_block_filter"] = {{"commands_passed", w.commands_passed},
+                                   {"commands_refused", w.commands_refused},
+                                   {"refused_by_opcode", refused},
+                                   {"bot_resets", w.resets},
+                                   {"stalls_cleared", w.stalls},
+                                   {"short_reads", w.short_reads},
+                                   {"retries", w.retries}};
+    }
     j["verified"] = r.verified;
     j["verify_seconds"] = r.verify_seconds;
     auto& checks = j["verification"] = nlohmann::json::array();
@@ -56,6 +73,12 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
                           {"acquired", c.acquired},
                           {"verified", c.verified},
                           {"match", c.match}});
+    }
+    if (!r.resumed.empty()) {
+        auto& resumed = j["resumed"] = nlohmann::json::array();
+        for (const auto& p : r.resumed) {
+            resumed.push_back({{"time", p.time}, {"offset", p.offset}, {"note", p.note}});
+        }
     }
     auto& files = j["outputs"] = nlohmann::json::array();
     for (const auto& f : r.outputs)
@@ -66,11 +89,14 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
 namespace acquire_detail {
 
 Status write_record(const AcquisitionResult& result, const std::string& phase) {
-    const std::string text = acquisition_json(result, phase);
-    const std::string path = result.record.string();
+    return write_durably(result.record, acquisition_json(result, phase));
+}
+
+Status write_durably(const std::filesystem::path& target, const std::string& text) {
+    const std::string path = target.string();
     const std::string temp = path + ".tmp";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_error("cannot write acquisition record " + temp, errno);
+    if (fd < 0) return errno_error("cannot write " + temp, errno);
     std::size_t done = 0;
     while (done < text.size()) {
         ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -79,7 +105,7 @@ Status write_record(const AcquisitionResult& result, const std::string& phase) {
             int err = n < 0 ? errno : ENOSPC;
             ::close(fd);
             ::unlink(temp.c_str());
-            return errno_error("cannot write acquisition record " + path, err);
+            return errno_error("cannot write " + path, err);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -88,7 +114,14 @@ Status write_record(const AcquisitionResult& result, const std::string& phase) {
     if (err != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
         if (err == 0) err = errno;
         ::unlink(temp.c_str());
-        return errno_error("cannot store acquisition record " + path, err);
+        return errno_error("cannot store " + path, err);
+    }
+    // The rename itself reaches the disk only with its directory.
+    const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
     }
     return ok();
 }

@@ -92,6 +92,40 @@ const char* const kMigrations[] = {
     CREATE INDEX hits_by_run ON hits(run_id, kind);
     CREATE INDEX hits_by_file ON hits(file_id);
     )sql",
+    R"sql(
+    CREATE TABLE case_info (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        case_reference TEXT NOT NULL,
+        exhibit_reference TEXT NOT NULL,
+        warrant_reference TEXT NOT NULL DEFAULT '',
+        operator_name TEXT NOT NULL,
+        operator_id TEXT NOT NULL,
+        location TEXT NOT NULL DEFAULT '',
+        seized_from TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        opened TEXT NOT NULL
+    );
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        exhibit_reference TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sector_size INTEGER NOT NULL,
+        vendor TEXT, model TEXT, serial TEXT, bus TEXT, usb_id TEXT,
+        hardware_blocker TEXT,
+        attached TEXT NOT NULL
+    );
+    CREATE TABLE custody_events (
+        seq INTEGER PRIMARY KEY,
+        line TEXT NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    CREATE TRIGGER custody_events_append_only_update BEFORE UPDATE ON custody_events
+    BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
+    CREATE TRIGGER custody_events_append_only_delete BEFORE DELETE ON custody_events
+    BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
+    )sql",
 };
 
 // Owns a prepared statement; binds by position; steps.
@@ -447,6 +481,18 @@ Expected<std::vector<TriageRun>> CaseDatabase::runs() const {
         out.push_back(r);
     }
     if (rc != SQLITE_DONE) return db_error(db_, "cannot read triage runs");
+    return out;
+}
+
+Expected<std::map<std::string, std::uint64_t>> CaseDatabase::hit_counts(std::int64_t run_id) const {
+    Statement s(db_, "SELECT kind, COUNT(*) FROM hits WHERE run_id = ? GROUP BY kind");
+    if (!s.ok()) return db_error(db_, "cannot query hits");
+    s.bind(1, run_id);
+    std::map<std::string, std::uint64_t> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out[s.text(0)] = static_cast<std::uint64_t>(s.integer(1));
+    if (rc != SQLITE_DONE) return db_error(db_, "cannot read hits");
     return out;
 }
 

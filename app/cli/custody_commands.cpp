@@ -1,0 +1,441 @@
+#include "custody_commands.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "exhibit/acquire.hpp"
+#include "exhibit/bundle.hpp"
+#include "exhibit/case_db.hpp"
+#include "exhibit/keys.hpp"
+#include "exhibit/platform/device_discovery.hpp"
+#include "exhibit/platform/write_protection.hpp"
+#include "exit_codes.hpp"
+#include "terminal.hpp"
+
+namespace exhibit::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json counters_json(const platform::IoCounters& c) {
+    return {{"reads_completed", c.reads_completed},
+            {"sectors_read", c.sectors_read},
+            {"writes_completed", c.writes_completed},
+            {"sectors_written", c.sectors_written},
+            {"discards_completed", c.discards_completed.value_or(0)},
+            {"flushes_completed", c.flushes_completed.value_or(0)}};
+}
+
+// The write-block evidence for a source: how it is protected and, for a block device,
+// the kernel's protection state of every node and its block-layer counters.
+struct WriteBlockCheck {
+    json detail;
+    bool protected_ok = true;
+    std::string device;  // kernel name for block devices
+    platform::IoCounters before;
+    bool have_counters = false;
+};
+
+WriteBlockCheck check_write_block(const SourceInfo& s) {
+    WriteBlockCheck w;
+    if (s.kind == SourceKind::BlockDevice && s.device) {
+        w.device = s.device->name;
+        json nodes = json::array();
+        if (auto disk = platform::find_disk(s.device->name)) {
+            for (const auto& n : platform::query_protection(*disk)) {
+                nodes.push_back({{"name", n.name},
+                                 {"blkroget", n.ioctl_read_only.value_or(false)},
+                                 {"sysfs_ro", n.sysfs_read_only.value_or(false)},
+                                 {"read_only", n.read_only()}});
+                w.protected_ok = w.protected_ok && n.read_only();
+            }
+        } else {
+            w.protected_ok = s.device->kernel_read_only;
+        }
+        w.have_counters = !platform::read_io_counters(s.device->name, w.before);
+        bool blocker = !s.device->hardware_blocker.empty();
+        w.detail = {{"stage", "before"},
+                    {"how", blocker ? "hardware write-blocker declared by the operator: " +
+                                          s.device->hardware_blocker
+                                    : "kernel read-only flag (BLKROGET and sysfs ro) on the "
+                                      "disk and every partition"},
+                    {"result", w.protected_ok ? "read-only"
+                               : blocker      ? "hardware write-blocker"
+                                              : "writable"},
+                    {"nodes", nodes}};
+        if (w.have_counters) w.detail["counters"] = counters_json(w.before);
+        if (blocker) w.protected_ok = true;
+    } else if (s.kind == SourceKind::UsbMassStorage) {
+        w.detail = {{"stage", "before"},
+                    {"how",
+                     "user-space USB reader: only read-class SCSI commands pass the "
+                     "firmware write-block filter"},
+                    {"result", "read-only"}};
+    } else {
+        w.detail = {{"stage", "before"},
+                    {"how", "image file opened O_RDONLY|O_NOATIME; no block device"},
+                    {"result", "read-only"}};
+    }
+    return w;
+}
+
+void print_verdict(const BundleVerdict& v) {
+    for (const auto& c : v.checks) {
+        std::cout << (c.ok ? "ok    " : "FAIL  ") << c.name << ": " << c.message << "\n";
+    }
+    std::size_t failed = 0;
+    for (const auto& c : v.checks)
+        failed += c.ok ? 0 : 1;
+    if (v.ok) {
+        std::cout << "verdict: VERIFIED (" << v.checks.size() << " checks passed)\n";
+    } else {
+        std::cout << "verdict: FAILED (" << failed << " of " << v.checks.size()
+                  << " checks failed)\n";
+    }
+}
+
+}  // namespace
+
+void CustodyCommands::add_to(CLI::App& app) {
+    run_ = app.add_subcommand("run",
+                              "The whole job: case, custody, write-block check, triage, "
+                              "acquisition, sealed bundle, verification");
+    run_->add_option("SOURCE", source_, "Device or image")->required();
+    run_->add_option("--out", out_, "Bundle directory to create (must not exist)")->required();
+    run_->add_option("--case", case_.case_reference, "Case reference")->required();
+    run_->add_option("--exhibit", case_.exhibit_reference, "Exhibit reference, e.g. JD/1")
+        ->required();
+    run_->add_option("--operator", case_.operator_name, "Operator's name")->required();
+    run_->add_option("--operator-id", case_.operator_id, "Operator's collar or staff number")
+        ->required();
+    run_->add_option("--warrant", case_.warrant_reference, "Warrant reference");
+    run_->add_option("--location", case_.location, "Where the work is done");
+    run_->add_option("--seized-from", case_.seized_from, "Person or place seized from");
+    run_->add_option("--notes", case_.notes, "Notes");
+    run_->add_option("--image", image_, "Image format, or none")
+        ->check(CLI::IsMember({"e01", "raw", "none"}))
+        ->capture_default_str();
+    run_->add_option("--hardware-blocker", hardware_blocker_,
+                     "Declare the hardware write-blocker a writable device is attached through");
+
+    seal_ = app.add_subcommand("seal", "Seal a case into a signed BagIt evidence bundle");
+    seal_->add_option("CASE_DB", seal_db_, "Case database")->required()->check(CLI::ExistingFile);
+    seal_->add_option("--out", seal_out_, "Bundle directory to create (must not exist)")
+        ->required();
+    seal_->add_option("--image", seal_images_,
+                      "Acquisition output directory, or image files and their records");
+
+    verify_ = app.add_subcommand("verify", "Verify an evidence bundle");
+    verify_->add_option("BUNDLE", bundle_, "Bundle directory")->required();
+    verify_->add_option("--trusted-key", trusted_key_,
+                        "The appliance key to require: a PEM file or its SHA-256 fingerprint");
+    verify_->add_flag("--json", verify_json_, "Print the checks as JSON");
+
+    key_ = app.add_subcommand("key", "The appliance's signing key");
+    key_->require_subcommand(1);
+    key_show_ = key_->add_subcommand(
+        "show", "Print the public key and its fingerprint (made on first use)");
+    key_show_->add_flag("--json", key_json_, "Print as JSON");
+
+    note_ = app.add_subcommand("note", "Add an operator's note to a case's custody log");
+    note_->add_option("CASE_DB", note_db_, "Case database")->required()->check(CLI::ExistingFile);
+    note_->add_option("TEXT", note_text_, "The note")->required();
+
+    custody_ =
+        app.add_subcommand("custody", "Print a custody.jsonl and check its chain line by line");
+    custody_
+        ->add_option("CUSTODY_JSONL", custody_file_,
+                     "A custody log, e.g. BUNDLE/data/custody.jsonl")
+        ->required()
+        ->check(CLI::ExistingFile);
+}
+
+bool CustodyCommands::selected() const {
+    return run_->parsed() || seal_->parsed() || verify_->parsed() || key_->parsed() ||
+           note_->parsed() || custody_->parsed();
+}
+
+int CustodyCommands::run(const std::atomic<bool>& cancel) {
+    if (run_->parsed()) return run_job(cancel);
+    if (seal_->parsed()) return run_seal(cancel);
+    if (verify_->parsed()) return run_verify(cancel);
+    if (note_->parsed()) return run_note();
+    if (custody_->parsed()) return run_custody();
+    return run_key_show();
+}
+
+int CustodyCommands::run_key_show() {
+    const fs::path store = ApplianceKey::default_store();
+    auto key = ApplianceKey::load_or_create(store);
+    if (!key) return report(key.error(), kOutput);
+    if (key_json_) {
+        std::cout << json{{"public_key_pem", key->public_pem()},
+                          {"fingerprint", key->fingerprint()},
+                          {"store", store.string()}}
+                         .dump(2)
+                  << "\n";
+    } else {
+        std::cout << key->public_pem() << "fingerprint: " << key->fingerprint() << "\n"
+                  << "store: " << store.string() << "\n";
+    }
+    return kOk;
+}
+
+int CustodyCommands::run_note() {
+    auto db = CaseDatabase::open(note_db_);
+    if (!db) return report(db.error(), kSource);
+    auto c = read_case(**db);
+    if (!c) return report(c.error(), kSource);
+    if (!*c) {
+        std::cerr << "exhibit: case database " << note_db_ << " has no case to note against\n";
+        return kSource;
+    }
+    CustodyLog log(**db);
+    auto e = log.append((*c)->operator_of(), custody_action::kNoteAdded,
+                        json{{"text", note_text_}}.dump());
+    if (!e) return report(e.error(), kOutput);
+    std::cout << "custody event " << e->seq << ": note added\n";
+    return kOk;
+}
+
+int CustodyCommands::run_custody() {
+    std::ifstream in(custody_file_, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (!in.good() && !in.eof()) {
+        std::cerr << "exhibit: cannot read " << custody_file_ << "\n";
+        return kSource;
+    }
+    ChainVerdict chain = verify_custody_chain(text);
+    std::istringstream lines(text);
+    std::size_t n = 0;
+    for (std::string line; std::getline(lines, line) && n < chain.lines; ++n) {
+        auto j = json::parse(line, nullptr, false);
+        json detail = j["detail"];
+        detail.erase("clock");
+        std::cout << j["seq"] << "  " << j["time"].get<std::string>() << "  "
+                  << j["operator"].value("name", "") << " (" << j["operator"].value("id", "")
+                  << ")  " << j["action"].get<std::string>() << "  " << detail.dump() << "\n";
+    }
+    if (!chain.ok) {
+        std::cout << "chain: BROKEN at " << chain.problem << "\n";
+        std::cerr << "exhibit: " << chain.problem << "\n";
+        return kVerifyFailed;
+    }
+    std::cout << "chain: intact, " << chain.lines << " events, head " << chain.head << "\n";
+    return kOk;
+}
+
+int CustodyCommands::run_seal(const std::atomic<bool>& cancel) {
+    auto db = CaseDatabase::open(seal_db_);
+    if (!db) return report(db.error(), kSource);
+    auto key = ApplianceKey::load_or_create(ApplianceKey::default_store());
+    if (!key) return report(key.error(), kOutput);
+    SealPlan plan;
+    plan.out = seal_out_;
+    for (const auto& i : seal_images_)
+        plan.images.emplace_back(i);
+    JobProgress progress;
+    Expected<SealResult> sealed = make_error(ErrorKind::Internal, "sealing did not run");
+    run_with_progress_line([&] { sealed = seal_bundle(**db, *key, plan, progress, cancel); },
+                           progress, true);
+    if (!sealed) {
+        const Error& e = sealed.error();
+        return report(e, e.kind == ErrorKind::Cancelled ? kCancelled : kOutput);
+    }
+    std::cout << "sealed: " << sealed->bundle.string() << " (" << sealed->payload_files
+              << " payload files, " << sealed->payload_bytes << " bytes; images "
+              << sealed->images_linked << " hard-linked, " << sealed->images_copied << " copied)\n"
+              << "chain head:      " << sealed->chain_head << "\n"
+              << "tagmanifest:     " << sealed->tagmanifest_sha256 << "\n"
+              << "key fingerprint: " << sealed->key_fingerprint << "\n";
+    return kOk;
+}
+
+int CustodyCommands::run_verify(const std::atomic<bool>& cancel) {
+    VerifyOptions options;
+    options.trusted_key = trusted_key_;
+    JobProgress progress;
+    BundleVerdict verdict;
+    run_with_progress_line([&] { verdict = verify_bundle(bundle_, options, progress, cancel); },
+                           progress, !verify_json_);
+    if (verify_json_) {
+        json checks = json::array();
+        for (const auto& c : verdict.checks)
+            checks.push_back({{"check", c.name}, {"ok", c.ok}, {"message", c.message}});
+        std::cout << json{{"bundle", bundle_}, {"verified", verdict.ok}, {"checks", checks}}.dump(2)
+                  << "\n";
+    } else {
+        print_verdict(verdict);
+    }
+    if (!verdict.ok) {
+        for (const auto& c : verdict.checks) {
+            if (!c.ok) {
+                std::cerr << "exhibit: bundle " << bundle_ << " failed verification: " << c.message
+                          << "\n";
+                break;
+            }
+        }
+        return kVerifyFailed;
+    }
+    return kOk;
+}
+
+int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
+    std::error_code ec;
+    const fs::path out = out_;
+    const fs::path work = out_ + ".case";
+    if (fs::exists(out, ec) || fs::exists(work, ec)) {
+        std::cerr << "exhibit: " << (fs::exists(out, ec) ? out : work).string()
+                  << " already exists; choose a new --out\n";
+        return kOutput;
+    }
+    auto key = ApplianceKey::load_or_create(ApplianceKey::default_store());
+    if (!key) return report(key.error(), kOutput);
+    if (!fs::create_directories(work, ec)) {
+        std::cerr << "exhibit: cannot create " << work.string() << ": " << ec.message() << "\n";
+        return kOutput;
+    }
+    auto db = CaseDatabase::open(work / "case.sqlite");
+    if (!db) return report(db.error(), kOutput);
+    if (auto s = open_case(**db, case_); !s) return report(s.error(), kUsage);
+    CustodyLog log(**db);
+    const Operator who = case_.operator_of();
+    auto log_error = [&](const std::string& during, const Error& e) {
+        (void)log.append(who, custody_action::kError,
+                         json{{"during", during}, {"message", e.message}}.dump());
+    };
+    std::cout << "case " << case_.case_reference << " exhibit " << case_.exhibit_reference
+              << ": working in " << work.string() << "\n";
+
+    OpenOptions options;
+    options.hardware_blocker = hardware_blocker_;
+    auto source = open_source(source_, options);
+    if (!source) {
+        log_error("opening source " + source_, source.error());
+        return report(source.error(), source_exit_code(source.error()));
+    }
+    const SourceInfo& info = (*source)->info();
+    if (auto s = record_source(**db, case_, info); !s) return report(s.error(), kOutput);
+    std::cout << "source: " << info.path << " (" << to_string(info.kind) << ", "
+              << human_bytes(static_cast<double>(info.size)) << ")\n";
+
+    WriteBlockCheck wb = check_write_block(info);
+    if (auto e = log.append(who, custody_action::kWriteBlockChecked, wb.detail.dump()); !e)
+        return report(e.error(), kOutput);
+    std::cout << "write-block: " << wb.detail["how"].get<std::string>() << ": "
+              << wb.detail["result"].get<std::string>() << "\n";
+    if (!wb.protected_ok) {
+        std::cerr << "exhibit: " << info.path << " is not read-only; stopping\n";
+        return kNotProtected;
+    }
+
+    // Triage.
+    (void)log.append(who, custody_action::kTriageStarted,
+                     json{{"source", info.path},
+                          {"scanners",
+                           "hashes (MD5, SHA-1, SHA-256), "
+                           "file type (libmagic)"}}
+                         .dump());
+    JobProgress progress;
+    Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
+    run_with_progress_line([&] { run = triage_source(**source, **db, {}, progress, cancel); },
+                           progress, true);
+    if (!run) {
+        log_error("triage", run.error());
+        return report(run.error(), kOutput);
+    }
+    (void)log.append(who, custody_action::kTriageFinished, triage_finished_detail(**db, *run));
+    std::cout << "triage " << run->status << ": " << run->files << " entries, " << run->files_hashed
+              << " files hashed, " << run->errors << " file-system errors\n";
+    if (run->status == "cancelled") return kCancelled;
+
+    // Acquisition.
+    int exit_code = kOk;
+    std::vector<fs::path> images;
+    if (image_ != "none") {
+        AcquisitionPlan plan;
+        plan.format = image_ == "raw" ? ImageFormat::Raw : ImageFormat::Ewf;
+        plan.out_dir = work / "image";
+        plan.case_info = {case_.case_reference, case_.exhibit_reference,
+                          case_.operator_name + " " + case_.operator_id,
+                          "seized from " + case_.seized_from, case_.notes};
+        (void)log.append(who, custody_action::kAcquisitionStarted,
+                         acquisition_started_detail(plan, info));
+        Expected<AcquisitionResult> result =
+            make_error(ErrorKind::Internal, "acquisition did not run");
+        run_with_progress_line([&] { result = acquire(**source, plan, progress, cancel); },
+                               progress, true);
+        if (!result) {
+            log_error("acquisition", result.error());
+            return report(result.error(), kOutput);
+        }
+        (void)log.append(who, custody_action::kAcquisitionFinished,
+                         acquisition_finished_detail(*result));
+        std::cout << result->summary << "\n"
+                  << "md5:    " << result->hashes.md5 << "\n"
+                  << "sha1:   " << result->hashes.sha1 << "\n"
+                  << "sha256: " << result->hashes.sha256 << "\n";
+        switch (result->status) {
+            case AcquisitionStatus::Completed:
+                break;
+            case AcquisitionStatus::CompletedWithErrors:
+                exit_code = kUnreadable;
+                break;
+            case AcquisitionStatus::VerificationFailed:
+                return kVerifyFailed;
+            case AcquisitionStatus::Cancelled:
+                return kCancelled;
+            case AcquisitionStatus::Failed:
+                std::cerr << "exhibit: " << result->error->message << "\n";
+                return result->error->kind == ErrorKind::SourceChanged ? kSourceChanged : kOutput;
+        }
+        images.push_back(plan.out_dir);
+    }
+
+    // The write-block evidence after the reads: the counters again.
+    if (!wb.device.empty() && wb.have_counters) {
+        platform::IoCounters after;
+        if (!platform::read_io_counters(wb.device, after)) {
+            const std::uint64_t writes = after.writes_since(wb.before);
+            json detail = {{"stage", "after"},
+                           {"how", "block-layer counters /sys/block/" + wb.device + "/stat"},
+                           {"result", writes == 0 ? "no writes reached the device"
+                                                  : "write requests reached the device"},
+                           {"counters_before", counters_json(wb.before)},
+                           {"counters_after", counters_json(after)},
+                           {"write_requests_during", writes}};
+            (void)log.append(who, custody_action::kWriteBlockChecked, detail.dump());
+            std::cout << "write-block: " << writes << " write requests reached " << wb.device
+                      << " during the job\n";
+        }
+    }
+
+    SealPlan seal;
+    seal.out = out;
+    seal.images = images;
+    Expected<SealResult> sealed = make_error(ErrorKind::Internal, "sealing did not run");
+    run_with_progress_line([&] { sealed = seal_bundle(**db, *key, seal, progress, cancel); },
+                           progress, true);
+    if (!sealed) return report(sealed.error(), kOutput);
+    std::cout << "sealed: " << out.string() << " (" << sealed->payload_files << " payload files; "
+              << sealed->images_linked << " image files hard-linked, " << sealed->images_copied
+              << " copied)\n"
+              << "chain head:      " << sealed->chain_head << "\n"
+              << "key fingerprint: " << sealed->key_fingerprint << "\n";
+
+    BundleVerdict verdict;
+    run_with_progress_line([&] { verdict = verify_bundle(out, {}, progress, cancel); }, progress,
+                           true);
+    print_verdict(verdict);
+    // After the seal, so it lives in the working case database only.
+    json checked = {{"bundle", out.filename().string()}, {"verified", verdict.ok}};
+    (void)log.append(who, custody_action::kBundleVerified, checked.dump());
+    if (!verdict.ok) return kVerifyFailed;
+    return exit_code;
+}
+
+}  // namespace exhibit::cli
