@@ -12,6 +12,7 @@
 #include "exhibit/acquire.hpp"
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
+#include "report_commands.hpp"
 #include "terminal.hpp"
 #include "triage_commands.hpp"
 
@@ -222,10 +223,13 @@ int main(int argc, char** argv) {
     devices.add_to(app);
     TriageCommands triage;  // `triage`, `files`
     triage.add_to(app);
+    ReportCommands report_cmd;  // `report`
+    report_cmd.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
-        first != "devices" && first != "protect" && first != "triage" && first != "files") {
+        first != "devices" && first != "protect" && first != "triage" && first != "files" &&
+        first != "report") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -246,6 +250,7 @@ int main(int argc, char** argv) {
         if (*acquire_cmd) return run_acquire(acq);
         if (devices.selected()) return devices.run(g_cancel);
         if (triage.selected()) return triage.run(g_cancel);
+        if (report_cmd.selected()) return report_cmd.run();
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;
