@@ -557,24 +557,43 @@ TEST_CASE("read_custody_jsonl hashes each line, and the report's chain command c
     CHECK(entries->at(2).seq == 3);
     CHECK(entries->at(2).detail_json == R"({"text":"event 3"})");
 
-    // Step 4 of the report's instructions, run by bash exactly as printed.
+    // The report's chain step, run by bash exactly as printed, against a seal.json that
+    // records the chain head as the bundle's does.
     const auto steps = default_verification_steps();
     auto chain = std::find_if(steps.begin(), steps.end(), [](const VerificationStep& s) {
         return s.command.find("custody.jsonl") != std::string::npos;
     });
     REQUIRE(chain != steps.end());
-    const auto script = write_text(dir / "chain.sh", chain->command + "\n");
-    auto good = run("cd " + sh_quote(dir.path().string()) + " && bash chain.sh", true);
+    write_text(dir / "chain.sh", chain->command + "\n");
+    write_text(dir / "seal.json", "{\n  \"chain_head\": \"" + last + "\",\n}\n");
+    const std::string run_chain = "cd " + sh_quote(dir.path().string()) + " && bash chain.sh";
+    auto good = run(run_chain, true);
     CHECK(good.exit_code == 0);
-    CHECK(good.out == "chain head " + last + "\n");
+    CHECK(good.out == "custody chain: 4 lines, head " + last + "\n");
 
     // An edited line breaks the chain at the line after it.
     std::string edited = text;
     edited.replace(edited.find("event 2"), 7, "event X");
     write_text(log, edited);
-    auto bad = run("cd " + sh_quote(dir.path().string()) + " && bash chain.sh", true);
-    CHECK_THAT(bad.out, Catch::Contains("chain broken at line 3"));
-    CHECK_THAT(bad.out, !Catch::Contains("chain broken at line 2"));
+    auto bad = run(run_chain, true);
+    CHECK(bad.exit_code != 0);
+    CHECK_THAT(bad.out, Catch::Contains("custody line 3: prev is not the SHA-256 of line 2"));
+
+    // A head that differs from seal.json's is caught too.
+    write_text(log, text);
+    write_text(dir / "seal.json", "{\n  \"chain_head\": \"" + std::string(64, 'f') + "\",\n}\n");
+    auto other_head = run(run_chain, true);
+    CHECK(other_head.exit_code != 0);
+    CHECK_THAT(other_head.out, Catch::Contains("is not the chain head in seal.json"));
+
+    // The operator may be an object with a name and an id.
+    write_text(
+        dir / "op.jsonl",
+        R"({"action":"case opened","detail":{},"operator":{"id":"4521","name":"DC Jane Doe"},"prev":"00","seq":1,"time":"t"})"
+        "\n");
+    auto with_id = read_custody_jsonl(dir / "op.jsonl");
+    REQUIRE(with_id);
+    CHECK(with_id->at(0).operator_name == "DC Jane Doe (4521)");
 
     write_text(log, text + "not json\n");
     auto broken = read_custody_jsonl(log);
@@ -607,6 +626,7 @@ TEST_CASE("read_acquisition_record reads back every field acquire() records", "[
                       {HashAlgorithm::Sha1, r.hashes.sha1, r.hashes.sha1, true},
                       {HashAlgorithm::Sha256, r.hashes.sha256, std::string(64, '0'), false}};
     r.device_writes = DeviceWriteCheck{"sdz", 10, 10, 80, 80, 0};
+    r.write_block = WriteBlockCounters{5000, 2, {{0x2A, 1}, {0x35, 1}}, 1, 0, 0, 3};
     r.outputs = {dir / "image.E01", dir / "image.E02", dir / "image.acquisition.json"};
     r.record = dir / "image.acquisition.json";
     r.started = "2026-11-22T09:10:00.000Z";
@@ -641,6 +661,12 @@ TEST_CASE("read_acquisition_record reads back every field acquire() records", "[
     REQUIRE(back->device_writes);
     CHECK(back->device_writes->writes_after == 10);
     CHECK(back->device_writes->sectors_written_before == 80);
+    REQUIRE(back->write_block);
+    CHECK(back->write_block->commands_passed == 5000);
+    CHECK(back->write_block->commands_refused == 2);
+    CHECK(back->write_block->refused_by_opcode == r.write_block->refused_by_opcode);
+    CHECK(back->write_block->resets == 1);
+    CHECK(back->write_block->retries == 3);
     CHECK(back->verified);
     REQUIRE(back->verification.size() == 3);
     CHECK(back->verification[2].algorithm == HashAlgorithm::Sha256);
@@ -649,6 +675,16 @@ TEST_CASE("read_acquisition_record reads back every field acquire() records", "[
     CHECK(back->started == r.started);
     CHECK(back->finished == r.finished);
     CHECK(back->verify_seconds == 12.5);
+
+    // Both kinds of write-block evidence reach the report.
+    ReportInput in;
+    in.source = back->source;
+    in.write_block = describe_write_block(back->source, back->device_writes, back->write_block);
+    in.acquisitions.push_back(*back);
+    const std::string html = html_of(in);
+    CHECK_THAT(html, Catch::Contains("Kernel read-only flag (BLKROSET)"));
+    CHECK_THAT(html, Catch::Contains("refused opcode 0x2A</td><td class=\"num\">1</td>"));
+    CHECK_THAT(html, Catch::Contains("No write, discard or flush request reached the device."));
 
     auto not_record = read_acquisition_record(write_text(dir / "x.json", "{\"a\":1}"));
     REQUIRE_FALSE(not_record);

@@ -63,6 +63,7 @@ struct WriteBlockEvidence {
     std::string method;  // e.g. "kernel read-only flag (BLKROSET) on the disk and partitions"
     std::string state;   // e.g. "read-only, checked with BLKROGET before the first read"
     std::optional<DeviceWriteCheck> counters;  // block-layer write counters before / after
+    std::optional<WriteBlockCounters> filter;  // usb: the SCSI filter's passed / refused commands
 };
 
 // One line of the custody log (data/custody.jsonl).
@@ -130,7 +131,8 @@ Status fill_from_case_database(const CaseDatabase& db, ReportInput& in);
 // What protected `source`, from its kind: the kernel read-only flag, a declared hardware
 // blocker, the user-space USB reader's SCSI allow-list, or read-only opening of image files.
 WriteBlockEvidence describe_write_block(const SourceInfo& source,
-                                        const std::optional<DeviceWriteCheck>& counters = {});
+                                        const std::optional<DeviceWriteCheck>& counters = {},
+                                        const std::optional<WriteBlockCounters>& filter = {});
 
 // Parses an acquisition record written by acquire() (any phase).
 Expected<AcquisitionResult> read_acquisition_record(const std::filesystem::path& path);

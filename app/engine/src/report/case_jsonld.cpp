@@ -263,6 +263,13 @@ Status write_case_jsonld(const ReportInput& in, std::ostream& out) {
                 std::to_string(w.write_requests_during) + " during the acquisition.";
             action["uco-action:actionStatus"] = w.write_requests_during == 0 ? "Success" : "Fail";
         }
+        if (in.write_block.filter) {
+            const auto& f = *in.write_block.filter;
+            action["uco-core:description"] =
+                action["uco-core:description"].get<std::string>() +
+                " SCSI write-block filter: " + std::to_string(f.commands_passed) +
+                " commands passed, " + std::to_string(f.commands_refused) + " refused.";
+        }
         with_context(action);
         add(action);
     }

@@ -137,7 +137,7 @@ ol.steps li { margin: 0 0 2mm 0; break-inside: avoid; page-break-inside: avoid; 
   .masthead, thead th, .badge, .esc, .summary .cell, tbody tr:nth-child(even) td, pre,
   .contents, table.kv th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   .masthead { padding: 6mm 8mm 5mm 8mm; }
-  .summary { padding: 0; border-spacing: 0; }
+  .summary { padding: 0; border-spacing: 2.5mm 0; margin-left: -2.5mm; width: calc(100% + 5mm); }
   .contents, .section, .footer { margin-left: 0; margin-right: 0; }
   .contents a { color: var(--ink); }
   .section.new-page { break-before: page; page-break-before: always; }
@@ -245,7 +245,12 @@ std::string detail_html(const std::string& detail_json, std::size_t limit = 600)
                 v = v.substr(0, limit > used + key.size() ? limit - used - key.size() : 0) + " …";
             }
             used += key.size() + v.size();
-            out += "<span class=\"detail\">" + h(key) + ": <b>" + h(v) + "</b></span><br/>";
+            // Digests read better (and wrap) in the monospace face.
+            const bool hex =
+                v.size() >= 16 && v.find_first_not_of("0123456789abcdef") == std::string::npos;
+            out += "<span class=\"detail\">" + h(key) + ": " +
+                   (hex ? "<span class=\"mono\">" + h(v) + "</span>" : "<b>" + h(v) + "</b>") +
+                   "</span><br/>";
             if (used >= limit) break;
         }
         return out;
@@ -472,10 +477,27 @@ void write_write_block(Html& o, const ReportInput& in) {
                    ? badge("ok", "No write, discard or flush request reached the device.")
                    : badge("bad", std::to_string(c.write_requests_during) +
                                       " write, discard or flush requests reached the device."));
-    } else {
+    } else if (!w.filter) {
         o.para(
             "<span class=\"missing\">No block-layer write counters were recorded (they exist "
             "only for block devices).</span>");
+    }
+    if (w.filter) {
+        const auto& f = *w.filter;
+        o.para("The user-space write-block filter's own counts of the SCSI commands it saw:");
+        o.table_begin({"Counter", "Count"}, {1});
+        o.row({"Commands passed (read-class)", grouped(f.commands_passed)});
+        o.row({"Commands refused", grouped(f.commands_refused)});
+        for (const auto& [opcode, count] : f.refused_by_opcode) {
+            char name[40];
+            std::snprintf(name, sizeof name, "&#160;&#160;refused opcode 0x%02X", opcode);
+            o.row({name, grouped(count)});
+        }
+        o.row({"Bulk-only transport resets", grouped(f.resets)});
+        o.row({"Stalls cleared", grouped(f.stalls)});
+        o.row({"Short reads", grouped(f.short_reads)});
+        o.row({"Retries", grouped(f.retries)});
+        o.table_end();
     }
     o.end_section();
 }

@@ -1,5 +1,7 @@
 // Gathering what a report says: from the case database, an acquisition record and the
 // custody log, plus the protection summary and the verification steps.
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -18,6 +20,7 @@ std::string exhibit_version() {
     return EXHIBIT_VERSION;
 }
 
+// The same recipe as README.md's "Verifying a bundle without Exhibit", in steps.
 std::vector<VerificationStep> default_verification_steps() {
     return {
         {"Every payload file is exactly as sealed: each line of the payload manifest is a "
@@ -25,41 +28,57 @@ std::vector<VerificationStep> default_verification_steps() {
          "sha256sum -c manifest-sha256.txt"},
         {"The tag files (bagit.txt, bag-info.txt, the payload manifest) are exactly as sealed.",
          "sha256sum -c tagmanifest-sha256.txt"},
-        {"No payload file was added or removed: the files under data/ are exactly those the "
-         "manifest lists (no output from diff).",
+        {"No payload file was added: the files under data/ are exactly those the manifest lists "
+         "(bash; no output from diff).",
          "diff <(sed 's/^[0-9a-f]\\{64\\}  //' manifest-sha256.txt | sort) \\\n"
          "     <(find data -type f | sort)"},
         {"The custody log is one unbroken hash chain: each line's \"prev\" is the SHA-256 of "
-         "the line before it (64 zeros on line 1). The last value printed is the chain head "
-         "that seal.json records.",
-         "prev=$(printf '0%.0s' $(seq 64)); n=0\n"
+         "the line before it (64 zeros on line 1), its \"seq\" counts from 1, and the last "
+         "line's SHA-256 is the chain head that seal.json records.",
+         "prev=0000000000000000000000000000000000000000000000000000000000000000\n"
+         "n=0\n"
          "while IFS= read -r line; do\n"
-         "  n=$((n+1))\n"
-         "  case \"$line\" in *\"\\\"prev\\\":\\\"$prev\\\"\"*) ;; *) echo \"chain broken at line "
-         "$n\";; esac\n"
+         "  n=$((n + 1))\n"
+         "  [ \"$(printf '%s' \"$line\" | sed -n 's/.*\"prev\":\"\\([0-9a-f]*\\)\".*/\\1/p')\" = "
+         "\"$prev\" ] ||\n"
+         "    { echo \"custody line $n: prev is not the SHA-256 of line $((n - 1))\"; exit 1; }\n"
+         "  [ \"$(printf '%s' \"$line\" | sed -n 's/.*\"seq\":\\([0-9]*\\),.*/\\1/p')\" = \"$n\" ] "
+         "||\n"
+         "    { echo \"custody line $n: seq is not $n\"; exit 1; }\n"
          "  prev=$(printf '%s' \"$line\" | sha256sum | cut -d' ' -f1)\n"
          "done < data/custody.jsonl\n"
-         "echo \"chain head $prev\""},
-        {"The seal was made by the appliance's key: seal.json holds the appliance's Ed25519 "
-         "public key (PEM) and a base64 signature over the text exhibit-seal-v1, the SHA-256 of "
-         "tagmanifest-sha256.txt and the chain head, one per line. Save the key as seal-key.pem "
-         "and the signature as seal.sig.b64, then:",
-         "printf 'exhibit-seal-v1\\n%s\\n%s\\n' \\\n"
-         "  \"$(sha256sum tagmanifest-sha256.txt | cut -d' ' -f1)\" \"$prev\" > seal-message.txt\n"
-         "base64 -d seal.sig.b64 > seal.sig\n"
-         "openssl pkeyutl -verify -rawin -pubin -inkey seal-key.pem \\\n"
-         "  -in seal-message.txt -sigfile seal.sig"},
-        {"The image reads back with the hashes recorded at acquisition (E01: libewf recomputes "
-         "them; raw: coreutils over the segments in order).",
-         "ewfverify data/image.E01        # E01\n"
-         "cat data/image.raw | sha256sum  # raw, or data/image.0?? for split raw"},
+         "grep -q \"\\\"chain_head\\\": \\\"$prev\\\"\" seal.json ||\n"
+         "  { echo \"custody: line $n's SHA-256 is not the chain head in seal.json\"; exit 1; }\n"
+         "echo \"custody chain: $n lines, head $prev\""},
+        {"The seal was made by the appliance's key: an Ed25519 signature over "
+         "exhibit-seal-v1, the SHA-256 of tagmanifest-sha256.txt and the chain head, one per "
+         "line (run in the same shell as the previous step, which set $prev). Compare the key's "
+         "fingerprint with `exhibit key show` on the appliance.",
+         "t=$(mktemp -d)\n"
+         "sed -n 's/^ *\"public_key_pem\": \"\\(.*\\)\",$/\\1/p' seal.json | sed 's/\\\\n/\\n/g' "
+         "> \"$t/pub.pem\"\n"
+         "sed -n 's/^ *\"signature\": \"\\(.*\\)\",$/\\1/p' seal.json | base64 -d > "
+         "\"$t/sig.bin\"\n"
+         "printf 'exhibit-seal-v1\\n%s\\n%s\\n' \"$(sha256sum tagmanifest-sha256.txt | cut -d' ' "
+         "-f1)\" \\\n"
+         "  \"$prev\" > \"$t/msg.txt\"\n"
+         "openssl pkeyutl -verify -rawin -pubin -inkey \"$t/pub.pem\" -sigfile \"$t/sig.bin\" -in "
+         "\"$t/msg.txt\"\n"
+         "openssl pkey -pubin -in \"$t/pub.pem\" -outform DER | sha256sum"},
+        {"The image reads back with the hashes recorded at acquisition (\"hashes\" in "
+         "data/image/image.acquisition.json): libewf recomputes them for E01, coreutils for raw.",
+         "ewfverify data/image/image.E01        # E01\n"
+         "sha256sum data/image/image.raw        # raw; split raw: cat data/image/image.0?? | "
+         "sha256sum"},
     };
 }
 
 WriteBlockEvidence describe_write_block(const SourceInfo& source,
-                                        const std::optional<DeviceWriteCheck>& counters) {
+                                        const std::optional<DeviceWriteCheck>& counters,
+                                        const std::optional<WriteBlockCounters>& filter) {
     WriteBlockEvidence w;
     w.counters = counters;
+    w.filter = filter;
     switch (source.kind) {
         case SourceKind::BlockDevice:
             if (source.device && source.device->kernel_read_only) {
@@ -198,10 +217,12 @@ Status fill_from_case_database(const CaseDatabase& db, ReportInput& in) {
     if (!in.source && !in.triage.empty()) in.source = source_from_run(in.triage.back().source);
     if (in.write_block.method.empty() && in.source) {
         std::optional<DeviceWriteCheck> counters;
+        std::optional<WriteBlockCounters> filter;
         for (const auto& a : in.acquisitions) {
             if (a.device_writes) counters = a.device_writes;
+            if (a.write_block) filter = a.write_block;
         }
-        in.write_block = describe_write_block(*in.source, counters);
+        in.write_block = describe_write_block(*in.source, counters, filter);
     }
     return ok();
 }
@@ -334,6 +355,25 @@ Expected<AcquisitionResult> read_acquisition_record(const std::filesystem::path&
         w.write_requests_during = num<std::uint64_t>(*d, "write_requests_during");
         r.device_writes = w;
     }
+    if (auto f = j.find("write_block_filter"); f != j.end() && f->is_object()) {
+        WriteBlockCounters w;
+        w.commands_passed = num<std::uint64_t>(*f, "commands_passed");
+        w.commands_refused = num<std::uint64_t>(*f, "commands_refused");
+        if (auto o = f->find("refused_by_opcode"); o != f->end() && o->is_object()) {
+            for (const auto& [opcode, count] : o->items()) {
+                unsigned long code = std::strtoul(opcode.c_str(), nullptr, 16);
+                if (code <= 0xFF && count.is_number()) {
+                    w.refused_by_opcode.emplace_back(static_cast<std::uint8_t>(code),
+                                                     count.get<std::uint64_t>());
+                }
+            }
+        }
+        w.resets = num<std::uint64_t>(*f, "bot_resets");
+        w.stalls = num<std::uint64_t>(*f, "stalls_cleared");
+        w.short_reads = num<std::uint64_t>(*f, "short_reads");
+        w.retries = num<std::uint64_t>(*f, "retries");
+        r.write_block = w;
+    }
     r.verified = flag(j, "verified");
     r.verify_seconds = num<double>(j, "verify_seconds");
     if (auto v = j.find("verification"); v != j.end() && v->is_array()) {
@@ -375,7 +415,14 @@ Expected<std::vector<CustodyTimelineEntry>> read_custody_jsonl(const std::filesy
         CustodyTimelineEntry e;
         e.seq = num<std::uint64_t>(j, "seq");
         e.time = str(j, "time");
-        e.operator_name = str(j, "operator");
+        // The operator is a name, or an object with the name and a collar / staff number.
+        if (auto op = j.find("operator"); op != j.end() && op->is_object()) {
+            e.operator_name = str(*op, "name");
+            const std::string id = str(*op, "id");
+            if (!id.empty()) e.operator_name += " (" + id + ")";
+        } else {
+            e.operator_name = str(j, "operator");
+        }
         e.action = str(j, "action");
         auto d = j.find("detail");
         e.detail_json = d != j.end() ? d->dump() : "{}";
