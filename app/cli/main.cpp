@@ -13,6 +13,7 @@
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
 #include "hashset_commands.hpp"
+#include "rules_commands.hpp"
 #include "report_commands.hpp"
 #include "terminal.hpp"
 #include "triage_commands.hpp"
@@ -231,13 +232,15 @@ int main(int argc, char** argv) {
     triage.add_to(app);
     HashSetCommands hashsets;  // `hashset import`, `hashset list`
     hashsets.add_to(app);
+    RulesCommands rules;  // `rules check`
+    rules.add_to(app);
     ReportCommands report_cmd;  // `report`
     report_cmd.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
-        first != "hashset" && first != "report") {
+        first != "hashset" && first != "rules" && first != "report") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -259,6 +262,7 @@ int main(int argc, char** argv) {
         if (devices.selected()) return devices.run(g_cancel);
         if (triage.selected()) return triage.run(g_cancel);
         if (hashsets.selected()) return hashsets.run();
+        if (rules.selected()) return rules.run();
         if (report_cmd.selected()) return report_cmd.run();
         if (*info_cmd) {
             OpenOptions options;

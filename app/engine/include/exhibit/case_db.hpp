@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,6 +113,8 @@ class CaseDatabase {
 
     Expected<std::vector<FileRow>> files(const FileFilter& filter) const;
     Expected<std::vector<TriageRun>> runs() const;
+    // Hits of one run by kind ("hashset", "yara", "keyword"); kinds without hits absent.
+    Expected<std::map<std::string, std::uint64_t>> hit_counts(std::int64_t run_id) const;
 
     // Read-only access for reports and exports (case_queries.cpp). open_read_only never
     // writes the database file (no migration: a database of another schema version is
