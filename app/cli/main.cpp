@@ -13,8 +13,8 @@
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
 #include "hashset_commands.hpp"
-#include "rules_commands.hpp"
 #include "report_commands.hpp"
+#include "rules_commands.hpp"
 #include "terminal.hpp"
 #include "triage_commands.hpp"
 
