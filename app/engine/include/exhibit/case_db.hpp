@@ -57,6 +57,42 @@ struct TriageRun {
     std::uint64_t errors = 0;
 };
 
+// Read-only query results (case_queries.cpp), for reports and exports.
+struct TriageRunSource {
+    std::string kind, path;  // as SourceKind's to_string, and as the operator named it
+    std::uint64_t size = 0;
+    std::uint32_t sector_size = 0;
+    std::string device_model, device_serial;
+};
+
+struct VolumeRow {
+    std::int64_t run_id = 0;
+    VolumeEntry volume;
+};
+
+// A file system and what triage found on it.
+struct FileSystemRow {
+    std::int64_t id = 0, run_id = 0;
+    FileSystemEntry file_system;  // `volume` is -1 when the source has no partition table
+    std::uint64_t entries = 0, deleted = 0, hashed = 0, bytes_hashed = 0, hits = 0;
+};
+
+struct ScanErrorRow {
+    std::int64_t run_id = 0;
+    WalkError error;
+};
+
+// A hit joined to its file (file_id 0 and an empty path for hits outside any file).
+struct HitRow {
+    std::int64_t id = 0, run_id = 0, file_id = 0;
+    Hit hit;
+    std::string path;         // from the file-system root, no leading "/"
+    std::string file_system;  // type of the file's file system
+    std::uint64_t fs_offset = 0;
+    bool deleted = false;
+    std::string sha256;
+};
+
 class CaseDatabase {
   public:
     // Opens (creating if needed) and migrates to kCaseSchemaVersion.
@@ -83,6 +119,17 @@ class CaseDatabase {
     // The open connection, for engine modules that keep their own tables in the case
     // database (custody: case_info, sources, custody_events). Not for the UI.
     sqlite3* handle() const { return db_; }
+    // Read-only access for reports and exports (case_queries.cpp). open_read_only never
+    // writes the database file (no migration: a database of another schema version is
+    // refused). `run_id` empty: every run.
+    static Expected<std::unique_ptr<CaseDatabase>> open_read_only(
+        const std::filesystem::path& path);
+    Expected<TriageRunSource> run_source(std::int64_t run_id) const;
+    Expected<std::vector<VolumeRow>> volumes(std::optional<std::int64_t> run_id = {}) const;
+    Expected<std::vector<FileSystemRow>> file_systems(
+        std::optional<std::int64_t> run_id = {}) const;
+    Expected<std::vector<ScanErrorRow>> scan_errors(std::optional<std::int64_t> run_id = {}) const;
+    Expected<std::vector<HitRow>> hits(std::optional<std::int64_t> run_id = {}) const;
 
   private:
     CaseDatabase(std::filesystem::path path, sqlite3* db);
