@@ -17,12 +17,24 @@ void JobProgress::begin_stage(const char* stage, std::uint64_t total) {
     stage_.store(stage, std::memory_order_release);
 }
 
+void JobProgress::set_location(const char* file_system, int partition, std::uint64_t offset) {
+    partition_.store(partition, std::memory_order_relaxed);
+    partition_offset_.store(offset, std::memory_order_relaxed);
+    file_system_.store(file_system, std::memory_order_release);
+}
+
 ProgressSnapshot JobProgress::snapshot() const {
     ProgressSnapshot s;
     s.stage = stage_.load(std::memory_order_acquire);
     s.done = done_.load(std::memory_order_relaxed);
     s.total = total_.load(std::memory_order_relaxed);
     s.unreadable_sectors = unreadable_.load(std::memory_order_relaxed);
+    s.entries = entries_.load(std::memory_order_relaxed);
+    s.files_done = files_done_.load(std::memory_order_relaxed);
+    s.files_total = files_total_.load(std::memory_order_relaxed);
+    s.file_system = file_system_.load(std::memory_order_acquire);
+    s.partition = partition_.load(std::memory_order_relaxed);
+    s.partition_offset = partition_offset_.load(std::memory_order_relaxed);
     std::int64_t start = stage_start_ns_.load(std::memory_order_relaxed);
     if (start != 0) {
         s.seconds = static_cast<double>(now_ns() - start) / 1e9;
