@@ -12,6 +12,7 @@
 #include "exhibit/acquire.hpp"
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
+#include "hashset_commands.hpp"
 #include "terminal.hpp"
 #include "triage_commands.hpp"
 
@@ -144,6 +145,11 @@ int run_acquire(const AcquireArgs& a) {
                       << r.device_writes->writes_before << " -> " << r.device_writes->writes_after
                       << ")\n";
         }
+        if (r.write_block) {
+            std::cout << "write-block filter: " << r.write_block->commands_passed
+                      << " read-class commands passed, " << r.write_block->commands_refused
+                      << " refused\n";
+        }
         std::cout << "record: " << r.record.string() << "\n";
     }
     switch (r.status) {
@@ -222,10 +228,13 @@ int main(int argc, char** argv) {
     devices.add_to(app);
     TriageCommands triage;  // `triage`, `files`
     triage.add_to(app);
+    HashSetCommands hashsets;  // `hashset import`, `hashset list`
+    hashsets.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
-        first != "devices" && first != "protect" && first != "triage" && first != "files") {
+        first != "devices" && first != "protect" && first != "triage" && first != "files" &&
+        first != "hashset") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -246,6 +255,7 @@ int main(int argc, char** argv) {
         if (*acquire_cmd) return run_acquire(acq);
         if (devices.selected()) return devices.run(g_cancel);
         if (triage.selected()) return triage.run(g_cancel);
+        if (hashsets.selected()) return hashsets.run();
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

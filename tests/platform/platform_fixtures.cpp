@@ -8,7 +8,7 @@
 namespace exhibit::test {
 
 fs::path sysfs_fixture(const std::string& name) {
-    return fs::path(__FILE__).parent_path() / "fixtures" / name;
+    return fs::path(EXHIBIT_TEST_SOURCE_DIR) / "platform" / "fixtures" / name;
 }
 
 void copy_fixture(const std::string& name, const fs::path& to) {

@@ -38,18 +38,45 @@ class Reader {
 
     // Fills `out` with the bytes at `offset`, recovering what can be recovered.
     Status read_block(std::uint64_t offset, std::span<std::byte> out) {
+        std::optional<Error> failure;
         for (int attempt = 0; attempt <= options_.retries; ++attempt) {
             auto n = read_fully(source_, offset, out);
-            if (n && *n == out.size()) return ok();
+            if (n && *n == out.size()) {
+                last_good_ = offset;
+                return ok();
+            }
             if (n) return shrank(offset + *n);
             if (is_vanished(n.error()) || !options_.recover_errors) return n.error();
+            failure = n.error();
         }
+        if (auto s = still_answering(offset, *failure); !s) return s;
         return narrow(offset, out);
     }
 
     std::vector<UnreadableRange> unreadable;
 
   private:
+    // A pulled USB disk answers every read with EIO, just as a bad sector does. Before a
+    // failed block is narrowed down sector by sector, a sector that read earlier is read
+    // again: if it fails too, the device is gone (or has failed as a whole), and the run
+    // stops as incomplete (and resumable) instead of zero-filling the rest of the media
+    // as "unreadable sectors" and calling that a finished image.
+    Status still_answering(std::uint64_t failed_at, const Error& failure) {
+        if (!last_good_) return ok();
+        std::vector<std::byte> probe(sector_);
+        for (int attempt = 0; attempt <= options_.retries; ++attempt) {
+            auto n = read_fully(source_, *last_good_, probe);
+            if (n && *n == probe.size()) return ok();
+        }
+        return make_error(ErrorKind::SourceChanged,
+                          "source " + source_.info().path +
+                              " stopped answering: the read at byte " + std::to_string(failed_at) +
+                              " failed (" + failure.message + ") and byte " +
+                              std::to_string(*last_good_) +
+                              ", read earlier, now fails too; it was removed or has failed",
+                          failure.sys_errno);
+    }
+
     // Bisects a failed range down to single sectors: the halves that read are kept, the
     // sectors that do not (after retries) are zero-filled and recorded.
     Status narrow(std::uint64_t offset, std::span<std::byte> out) {
@@ -97,6 +124,7 @@ class Reader {
     const PipelineOptions& options_;
     JobProgress& progress_;
     std::size_t sector_;
+    std::optional<std::uint64_t> last_good_;  // start of a block that read whole
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "exhibit/file_walk.hpp"
@@ -18,6 +19,10 @@ namespace {
 struct ExternalImage {
     TSK_IMG_INFO info;
     Source* source;
+    // Reads of the source that failed. TSK 4.11 does not always pass a failed read on
+    // (a failed cache fill is retried uncached, and some file-content paths go on with
+    // the buffer as it was), so the content reader checks this count itself.
+    std::uint64_t failed_reads;
 };
 
 ssize_t read_source(TSK_IMG_INFO* img, TSK_OFF_T offset, char* buffer, size_t length) {
@@ -25,6 +30,7 @@ ssize_t read_source(TSK_IMG_INFO* img, TSK_OFF_T offset, char* buffer, size_t le
     auto n = read_fully(*ext->source, static_cast<std::uint64_t>(offset),
                         {reinterpret_cast<std::byte*>(buffer), length});
     if (!n) {
+        ++ext->failed_reads;
         tsk_error_reset();
         tsk_error_set_errno(TSK_ERR_IMG_READ);
         tsk_error_set_errstr("%s", n.error().message.c_str());
@@ -172,6 +178,38 @@ TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE* file, const char* parent, void* data) {
     return TSK_WALK_CONT;
 }
 
+// The first block of `file` that our source cannot read, as a byte offset of the source;
+// nullopt when every block reads. Used only after a read failed while TSK read the file.
+std::optional<std::uint64_t> first_unreadable_block(TSK_FS_INFO* fs, TSK_FS_FILE* file,
+                                                    const FileEntry& f, Source& source) {
+    struct Probe {
+        TSK_FS_INFO* fs;
+        Source* source;
+        std::vector<std::byte> buffer;
+        std::optional<std::uint64_t> bad;
+    } probe{fs, &source, std::vector<std::byte>(fs->block_size), std::nullopt};
+    auto visit = [](TSK_FS_FILE*, TSK_OFF_T, TSK_DADDR_T addr, char*, size_t,
+                    TSK_FS_BLOCK_FLAG_ENUM flags, void* ptr) -> TSK_WALK_RET_ENUM {
+        auto* p = static_cast<Probe*>(ptr);
+        if (flags & (TSK_FS_BLOCK_FLAG_SPARSE | TSK_FS_BLOCK_FLAG_RES)) return TSK_WALK_CONT;
+        const std::uint64_t at = static_cast<std::uint64_t>(p->fs->offset) +
+                                 static_cast<std::uint64_t>(addr) * p->fs->block_size;
+        auto n = read_fully(*p->source, at, p->buffer);
+        if (n && *n == p->buffer.size()) return TSK_WALK_CONT;
+        p->bad = at;
+        return TSK_WALK_STOP;
+    };
+    auto flags = static_cast<TSK_FS_FILE_WALK_FLAG_ENUM>(TSK_FS_FILE_WALK_FLAG_AONLY);
+    if (f.stream.empty()) {
+        tsk_fs_file_walk(file, flags, visit, &probe);
+    } else {
+        tsk_fs_file_walk_type(file, static_cast<TSK_FS_ATTR_TYPE_ENUM>(f.stream_type), f.stream_id,
+                              flags, visit, &probe);
+    }
+    tsk_error_reset();
+    return probe.bad;
+}
+
 struct FileCloser {
     void operator()(TSK_FS_FILE* f) const { tsk_fs_file_close(f); }
 };
@@ -198,6 +236,8 @@ void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
         }
         bool complete = true;
         std::string error;
+        auto* image = reinterpret_cast<ExternalImage*>(fs->img_info);
+        const std::uint64_t failures_before = image->failed_reads;
         for (std::uint64_t offset = 0; offset < f.size;) {
             if (cancel.load(std::memory_order_relaxed)) {
                 complete = false;
@@ -225,6 +265,13 @@ void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
             pool.add_chunk(std::vector<std::byte>(bytes, bytes + n));
             progress.add_done(static_cast<std::uint64_t>(n));
             offset += static_cast<std::uint64_t>(n);
+        }
+        if (complete && image->failed_reads != failures_before) {
+            if (auto bad = first_unreadable_block(fs, file.get(), f, *image->source)) {
+                complete = false;
+                error = "content unreadable: the source cannot read byte " + std::to_string(*bad) +
+                        ", which holds part of this file";
+            }
         }
         pool.end_file(complete, std::move(error));
     }

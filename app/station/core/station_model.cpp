@@ -1,0 +1,389 @@
+#include "exhibit/station/station_model.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace exhibit::station {
+
+namespace fs = std::filesystem;
+
+const char* to_string(Screen screen) {
+    switch (screen) {
+        case Screen::SignIn:
+            return "signin";
+        case Screen::Case:
+            return "case";
+        case Screen::Device:
+            return "device";
+        case Screen::Plan:
+            return "plan";
+        case Screen::Running:
+            return "running";
+        case Screen::Findings:
+            return "findings";
+    }
+    return "?";
+}
+
+std::optional<Screen> screen_from_string(const std::string& name) {
+    for (Screen s : {Screen::SignIn, Screen::Case, Screen::Device, Screen::Plan, Screen::Running,
+                     Screen::Findings})
+        if (name == to_string(s)) return s;
+    return std::nullopt;
+}
+
+namespace {
+bool blank(const std::string& s) {
+    return s.find_first_not_of(" \t") == std::string::npos;
+}
+}  // namespace
+
+StationModel::StationModel(StationConfig config)
+    : config_(std::move(config)),
+      store_(config_.case_root),
+      monitor_(
+          DeviceMonitor::Options{config_.sysfs_root, config_.image_files, config_.watch_hotplug}) {}
+
+StationModel::~StationModel() = default;
+
+void StationModel::start() {
+    tasks_.run([this] {
+        monitor_.start();
+        monitor_.refresh();
+        return BackgroundTasks::Completion{};
+    });
+    load_recent_cases();
+}
+
+void StationModel::record(std::string action, std::string detail) {
+    actions_.push_back({utc_timestamp(), std::move(action), std::move(detail)});
+}
+
+void StationModel::frame(double now) {
+    tasks_.drain();
+    if (auto list = monitor_.take_if_changed()) on_devices(std::move(*list));
+
+    if (job_.running() || !throughput_.empty()) {
+        auto stages = job_.stages();
+        int current = -1;
+        for (std::size_t i = 0; i < stages.size(); ++i)
+            if (stages[i].state == StageState::Running) current = static_cast<int>(i);
+        if (current >= 0 && (last_sample_time_ < 0 || now - last_sample_time_ >= 0.25)) {
+            std::uint64_t done = stages[current].progress.done;
+            if (current == last_sample_stage_ && last_sample_time_ >= 0 &&
+                done >= last_sample_bytes_) {
+                double rate = static_cast<double>(done - last_sample_bytes_) /
+                              (now - last_sample_time_) / 1e6;
+                throughput_.push_back(static_cast<float>(rate));
+                if (throughput_.size() > 240) throughput_.erase(throughput_.begin());
+            }
+            last_sample_time_ = now;
+            last_sample_bytes_ = done;
+            last_sample_stage_ = current;
+        }
+    }
+    if (auto out = job_.take_outcome()) {
+        outcome_ = std::move(out);
+        record(outcome_->cancelled ? "job cancelled" : "job finished", outcome_->summary);
+        message_ = outcome_->summary;
+        if (outcome_->triage) load_findings_async();
+    }
+}
+
+void StationModel::go_back() {
+    switch (screen_) {
+        case Screen::SignIn:
+            break;
+        case Screen::Case:
+            screen_ = Screen::SignIn;
+            break;
+        case Screen::Device:
+            screen_ = Screen::Case;
+            break;
+        case Screen::Plan:
+            screen_ = Screen::Device;
+            break;
+        case Screen::Running:
+            if (!job_.running()) screen_ = Screen::Plan;
+            break;
+        case Screen::Findings:
+            screen_ = Screen::Running;
+            break;
+    }
+    message_.clear();
+}
+
+bool StationModel::settle(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        if (!tasks_.wait_idle(left)) return false;
+        while (job_.running()) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        frame(std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                  .count());
+        if (!tasks_.busy() && !job_.running()) return true;
+    }
+}
+
+// --- Sign in
+
+std::optional<std::string> StationModel::sign_in_blocker() const {
+    if (blank(who.name)) return "Enter the operator's name.";
+    if (blank(who.number)) return "Enter the collar or staff number.";
+    return std::nullopt;
+}
+
+void StationModel::sign_in() {
+    if (auto why = sign_in_blocker()) {
+        message_ = *why;
+        return;
+    }
+    record("sign in", who.name + " (" + who.number + ")");
+    message_.clear();
+    screen_ = Screen::Case;
+    load_recent_cases();
+}
+
+// --- Case
+
+void StationModel::load_recent_cases() {
+    tasks_.run([this, store = store_]() -> BackgroundTasks::Completion {
+        auto cases = store.recent();
+        return [this, cases = std::move(cases)]() mutable {
+            if (cases)
+                recent_ = std::move(*cases);
+            else
+                message_ = cases.error().message;
+        };
+    });
+}
+
+void StationModel::resume_case(std::size_t index) {
+    if (index >= recent_.size()) return;
+    case_details = recent_[index].details;
+    record("case resumed", case_details.case_ref + " / " + case_details.exhibit_ref);
+}
+
+std::optional<std::string> StationModel::case_blocker() const {
+    if (blank(case_details.case_ref)) return "Enter the case reference.";
+    if (blank(case_details.exhibit_ref)) return "Enter the exhibit reference.";
+    return std::nullopt;
+}
+
+void StationModel::confirm_case() {
+    if (auto why = case_blocker()) {
+        message_ = *why;
+        return;
+    }
+    record("case details", case_details.case_ref + " / " + case_details.exhibit_ref + ", warrant " +
+                               case_details.warrant_ref + ", at " + case_details.location);
+    tasks_.run([this, store = store_, details = case_details,
+                op = who]() mutable -> BackgroundTasks::Completion {
+        auto saved = store.save(details, op);
+        return [this, saved = std::move(saved)] {
+            if (!saved) {
+                message_ = saved.error().message;
+                return;
+            }
+            message_.clear();
+            screen_ = Screen::Device;
+        };
+    });
+}
+
+// --- Device
+
+void StationModel::on_devices(std::vector<DeviceEntry> list) {
+    devices_ = std::move(list);
+    if (!selected_path_.empty() && !selected_device()) {
+        message_ = "The selected device " + selected_path_ + " was removed.";
+        selected_path_.clear();
+        override_for_.clear();
+        override_text_.clear();
+    }
+}
+
+void StationModel::select_device(std::size_t index) {
+    if (index >= devices_.size() || devices_[index].path == selected_path_) return;
+    selected_path_ = devices_[index].path;
+    override_for_.clear();
+    override_text_.clear();
+    message_.clear();
+}
+
+const DeviceEntry* StationModel::selected_device() const {
+    for (const auto& d : devices_)
+        if (d.path == selected_path_) return &d;
+    return nullptr;
+}
+
+void StationModel::protect_selected() {
+    const DeviceEntry* d = selected_device();
+    if (!d || d->bus == "file" || protecting_) return;
+    protecting_ = true;
+    record("protect device", d->path);
+    tasks_.run([this, name = d->name, root = config_.sysfs_root]() -> BackgroundTasks::Completion {
+        auto result = protect_device(name, root);
+        monitor_.refresh();
+        return [this, result] {
+            protecting_ = false;
+            message_ = result.message;
+            record(result.verified ? "device protected" : "protection failed", result.message);
+        };
+    });
+}
+
+std::optional<std::string> StationModel::override_blocker() const {
+    const DeviceEntry* d = selected_device();
+    if (!d) return "Choose a device first.";
+    if (d->protection == Protection::Protected || d->protection == Protection::ImageFile)
+        return "The device is already protected; no override is needed.";
+    if (blank(hardware_blocker)) return "Enter the write-blocker's make, model and serial number.";
+    return std::nullopt;
+}
+
+void StationModel::apply_override() {
+    if (auto why = override_blocker()) {
+        message_ = *why;
+        return;
+    }
+    const DeviceEntry* d = selected_device();
+    override_for_ = d->path;
+    override_text_ = hardware_blocker;
+    record("hardware blocker override", d->path + " behind " + hardware_blocker);
+    message_.clear();
+}
+
+std::optional<std::string> StationModel::device_blocker() const {
+    const DeviceEntry* d = selected_device();
+    if (!d) return "Choose a device.";
+    if (d->protection == Protection::Protected || d->protection == Protection::ImageFile)
+        return std::nullopt;
+    if (override_for_ == d->path) return std::nullopt;
+    return d->name + " is " + to_string(d->protection) +
+           ": make it read-only, or declare the hardware write-blocker it is attached through.";
+}
+
+void StationModel::confirm_device() {
+    if (auto why = device_blocker()) {
+        message_ = *why;
+        return;
+    }
+    const DeviceEntry* d = selected_device();
+    record("device chosen", d->path + " " + d->vendor + " " + d->model + " " + d->serial + " (" +
+                                format_bytes(d->size_bytes) + ", " + to_string(d->protection) +
+                                ")");
+    screen_ = Screen::Plan;
+    message_.clear();
+    if (measured_for_ != d->path && !measuring_) {
+        measuring_ = true;
+        tasks_.run(
+            [this, path = d->path, blocker = override_text_]() -> BackgroundTasks::Completion {
+                auto rate = measure_read_speed(path, blocker);
+                return [this, path, rate] {
+                    measuring_ = false;
+                    if (rate) {
+                        measured_rate_ = *rate;
+                        measured_for_ = path;
+                    } else {
+                        message_ = "Could not measure the read speed: " + rate.error().message;
+                    }
+                };
+            });
+    }
+}
+
+// --- Plan
+
+Estimate StationModel::estimate() const {
+    const DeviceEntry* d = selected_device();
+    std::uint64_t size = d ? d->size_bytes : 0;
+    double rate = d && measured_for_ == d->path ? measured_rate_ : 0;
+    return estimate_job(size, rate, plan.kind == JobKind::TriageAndImage, plan.verify);
+}
+
+std::optional<std::string> StationModel::start_blocker() const {
+    if (sign_in_blocker()) return "Sign in first.";
+    if (auto why = case_blocker()) return why;
+    if (auto why = device_blocker()) return why;
+    if (job_.running()) return "A job is already running.";
+    return std::nullopt;
+}
+
+bool StationModel::start_job() {
+    const DeviceEntry* d = selected_device();
+    if (auto why = start_blocker()) {
+        record("start refused", (d ? d->path + ": " : std::string()) + *why);
+        message_ = *why;
+        return false;
+    }
+    JobRequest request;
+    request.source_path = d->path;
+    if (override_for_ == d->path) request.hardware_blocker = override_text_;
+    request.kind = plan.kind;
+    request.case_database = store_.case_database(case_details);
+    request.image.format = plan.format;
+    request.image.out_dir =
+        plan.output_dir.empty() ? store_.image_folder(case_details) : fs::path(plan.output_dir);
+    request.image.basename = folder_name_for(case_details.exhibit_ref);
+    request.image.verify = plan.verify;
+    request.image.case_info.case_number = case_details.case_ref;
+    request.image.case_info.evidence_number = case_details.exhibit_ref;
+    request.image.case_info.examiner = who.name + " (" + who.number + ")";
+    request.image.case_info.description = d->vendor + " " + d->model + " " + d->serial;
+    request.image.case_info.notes = case_details.notes;
+    record("job started",
+           d->path + (plan.kind == JobKind::TriageAndImage
+                          ? std::string(" triage + image (") + exhibit::to_string(plan.format) +
+                                ") to " + request.image.out_dir.string()
+                          : std::string(" triage only")));
+    outcome_.reset();
+    findings_.reset();
+    throughput_.clear();
+    last_sample_time_ = -1;
+    last_sample_stage_ = -1;
+    if (!job_.start(std::move(request))) {
+        message_ = "A job is already running.";
+        return false;
+    }
+    message_.clear();
+    screen_ = Screen::Running;
+    return true;
+}
+
+void StationModel::cancel_job() {
+    if (!job_.running()) return;
+    record("cancel requested", selected_path_);
+    job_.request_cancel();
+}
+
+// --- Findings
+
+void StationModel::show_findings() {
+    screen_ = Screen::Findings;
+    if (!findings_) load_findings_async();
+}
+
+void StationModel::load_findings_async() {
+    if (loading_findings_) return;
+    std::int64_t run_id = outcome_ && outcome_->triage ? outcome_->triage->id : 0;
+    loading_findings_ = true;
+    tasks_.run(
+        [this, db = store_.case_database(case_details), run_id]() -> BackgroundTasks::Completion {
+            auto index = load_findings(db, run_id);
+            return [this, index = std::move(index)]() mutable {
+                loading_findings_ = false;
+                if (index)
+                    findings_ = std::move(*index);
+                else
+                    message_ = index.error().message;
+            };
+        });
+}
+
+}  // namespace exhibit::station

@@ -1,0 +1,171 @@
+// The station's state and flow rules, with no ImGui in it: which screen is showing, what
+// the operator entered, which device is chosen and whether it may be started on, the job
+// and its findings. The views read it and call its actions; everything that touches a disk
+// runs on a worker (BackgroundTasks, StationJob) and lands back here in frame().
+//
+//   StationModel model(config);
+//   model.start();
+//   loop: model.frame(now); draw(model); ...
+//
+// Flow: SignIn -> Case -> Device -> Plan -> Running -> Findings. Each forward step has a
+// blocker: an empty optional means it may be taken, else one sentence saying why not.
+// The rule that matters most: a job never starts on a device that is not protected unless
+// the operator has declared a hardware write-blocker (the override), which is recorded.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exhibit/station/background.hpp"
+#include "exhibit/station/case_store.hpp"
+#include "exhibit/station/devices.hpp"
+#include "exhibit/station/estimate.hpp"
+#include "exhibit/station/findings.hpp"
+#include "exhibit/station/job.hpp"
+
+namespace exhibit::station {
+
+enum class Screen { SignIn, Case, Device, Plan, Running, Findings };
+const char* to_string(Screen screen);
+std::optional<Screen> screen_from_string(const std::string& name);
+
+// An operator action that matters for the record (sign in, case edits, override, start,
+// cancel), in the order taken.
+struct OperatorAction {
+    std::string time;  // UTC, RFC 3339
+    std::string action;
+    std::string detail;
+};
+
+struct StationConfig {
+    std::filesystem::path case_root;  // CaseStore root
+    std::filesystem::path sysfs_root = "/sys";
+    std::vector<std::filesystem::path> image_files;  // offered beside attached devices
+    bool watch_hotplug = true;
+};
+
+struct PlanChoice {
+    JobKind kind = JobKind::TriageOnly;
+    ImageFormat format = ImageFormat::Ewf;
+    std::string output_dir;  // empty: the case folder
+    bool verify = true;
+};
+
+class StationModel {
+  public:
+    explicit StationModel(StationConfig config);
+    ~StationModel();
+    StationModel(const StationModel&) = delete;
+    StationModel& operator=(const StationModel&) = delete;
+
+    // Starts watching devices and loads the recent cases (both on workers).
+    void start();
+    // Once a frame on the UI thread: runs finished background work, takes a new device
+    // list, the job's outcome and a throughput sample. `now` in seconds, monotonic.
+    void frame(double now);
+
+    Screen screen() const { return screen_; }
+    // Back one step, where that is allowed (never away from a running job).
+    void go_back();
+    bool busy() const { return tasks_.busy() || job_.running(); }
+    // Tests and scripted runs: waits for background work and the job to end, then runs
+    // frame(). False on timeout.
+    bool settle(std::chrono::milliseconds timeout);
+
+    // The banner: the last thing that went wrong or needs saying, empty when none.
+    const std::string& message() const { return message_; }
+    const std::vector<OperatorAction>& actions() const { return actions_; }
+
+    // --- Sign in
+    OperatorIdentity who;
+    std::optional<std::string> sign_in_blocker() const;
+    void sign_in();
+
+    // --- Case
+    CaseDetails case_details;
+    const std::vector<CaseSummary>& recent_cases() const { return recent_; }
+    void resume_case(std::size_t index);
+    std::optional<std::string> case_blocker() const;
+    void confirm_case();  // saves case.json on a worker, then shows the devices
+
+    // --- Device
+    const std::vector<DeviceEntry>& devices() const { return devices_; }
+    bool watching_hotplug() const { return monitor_.watching_hotplug(); }
+    void select_device(std::size_t index);
+    const DeviceEntry* selected_device() const;
+    void protect_selected();  // kernel read-only mode, on a worker
+    bool protecting() const { return protecting_; }
+    // The override: "make model serial" of the hardware write-blocker the device hangs off.
+    std::string hardware_blocker;
+    std::optional<std::string> override_blocker() const;
+    void apply_override();
+    bool override_active() const { return !override_for_.empty(); }
+    const std::string& override_text() const { return override_text_; }
+    std::optional<std::string> device_blocker() const;
+    void confirm_device();  // shows the plan and measures the read speed
+
+    // --- Plan
+    PlanChoice plan;
+    Estimate estimate() const;
+    bool measuring_speed() const { return measuring_; }
+    std::optional<std::string> start_blocker() const;
+    // Starts the job when start_blocker() allows it; otherwise records the refusal.
+    bool start_job();
+
+    // --- Running
+    const StationJob& job() const { return job_; }
+    const std::vector<float>& throughput() const { return throughput_; }  // MB/s samples
+    void cancel_job();
+    const std::optional<JobOutcome>& outcome() const { return outcome_; }
+
+    // --- Findings
+    const FindingsIndex* findings() const { return findings_ ? &*findings_ : nullptr; }
+    bool loading_findings() const { return loading_findings_; }
+    void show_findings();
+
+    const CaseStore& case_store() const { return store_; }
+    void record(std::string action, std::string detail);
+
+  private:
+    void load_recent_cases();
+    void load_findings_async();
+    void on_devices(std::vector<DeviceEntry> list);
+
+    StationConfig config_;
+    CaseStore store_;
+    Screen screen_ = Screen::SignIn;
+    std::string message_;
+    std::vector<OperatorAction> actions_;
+    std::vector<CaseSummary> recent_;
+
+    std::vector<DeviceEntry> devices_;
+    std::string selected_path_;  // survives hotplug reordering
+    std::string override_for_;   // the device path the override was declared for
+    std::string override_text_;
+    bool protecting_ = false;
+    double measured_rate_ = 0;
+    std::string measured_for_;
+    bool measuring_ = false;
+
+    StationJob job_;
+    std::optional<JobOutcome> outcome_;
+    std::vector<float> throughput_;
+    double last_sample_time_ = -1;
+    std::uint64_t last_sample_bytes_ = 0;
+    int last_sample_stage_ = -1;
+
+    std::optional<FindingsIndex> findings_;
+    bool loading_findings_ = false;
+
+    DeviceMonitor monitor_;
+    // Last: destroyed first, so no task outlives the state its completion touches.
+    BackgroundTasks tasks_;
+};
+
+}  // namespace exhibit::station

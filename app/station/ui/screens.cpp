@@ -1,0 +1,516 @@
+#include "screens.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <ctime>
+
+namespace exhibit::station::ui {
+
+namespace {
+
+const char* kSteps[] = {"Sign in", "Case", "Device", "Plan", "Running", "Findings"};
+
+std::string utc_time(std::int64_t t) {
+    if (t <= 0) return "--";
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+void label_value(const char* label, const std::string& value) {
+    ImGui::TextDisabled("%s", label);
+    ImGui::SameLine(ImGui::GetFontSize() * 7);
+    ImGui::TextWrapped("%s", value.empty() ? "--" : value.c_str());
+}
+
+}  // namespace
+
+void Screens::draw() {
+    ImGuiIO& io = ImGui::GetIO();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(io.DisplaySize);
+    ImGui::Begin("##station", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                     ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
+    top_bar();
+    switch (model_.screen()) {
+        case Screen::SignIn:
+            sign_in();
+            break;
+        case Screen::Case:
+            case_screen();
+            break;
+        case Screen::Device:
+            device_screen();
+            break;
+        case Screen::Plan:
+            plan_screen();
+            break;
+        case Screen::Running:
+            running_screen();
+            break;
+        case Screen::Findings:
+            findings_screen();
+            break;
+    }
+    ImGui::End();
+    ui_.keyboard_panel();
+}
+
+void Screens::top_bar() {
+    const Palette& p = palette(ui_.theme);
+    ImGui::PushFont(ui_.fonts.title);
+    ImGui::TextUnformatted("Exhibit");
+    ImGui::PopFont();
+    int current = static_cast<int>(model_.screen());
+    for (int i = 0; i < 6; ++i) {
+        ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
+        char step[48];
+        std::snprintf(step, sizeof step, "%d %s", i + 1, kSteps[i]);
+        if (i == current)
+            ui_.badge(step, p.accent);
+        else
+            ImGui::TextColored(i < current ? ImGui::GetStyleColorVec4(ImGuiCol_Text) : p.muted,
+                               "%s", step);
+    }
+    const char* theme_label = ui_.theme == Theme::Day ? "Night mode" : "Day mode";
+    float w = ImGui::CalcTextSize(theme_label).x + ImGui::GetStyle().FramePadding.x * 2;
+    ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - w);
+    ImGui::SetCursorPosY(ImGui::GetStyle().WindowPadding.y);
+    if (ui_.button(theme_label)) {
+        ui_.theme = ui_.theme == Theme::Day ? Theme::Night : Theme::Day;
+        apply_theme(ui_.theme, ui_.metrics);
+    }
+    if (!model_.who.name.empty() && model_.screen() != Screen::SignIn) {
+        ImGui::TextDisabled("Operator %s (%s)", model_.who.name.c_str(), model_.who.number.c_str());
+        if (!model_.case_details.case_ref.empty()) {
+            ImGui::SameLine(0, ui_.metrics.spacing_px * 3);
+            ImGui::TextDisabled("Case %s  Exhibit %s", model_.case_details.case_ref.c_str(),
+                                model_.case_details.exhibit_ref.c_str());
+        }
+    }
+    ImGui::Separator();
+}
+
+void Screens::bottom_bar(const char* primary, bool primary_enabled, bool& primary_pressed) {
+    // Pinned to the bottom of the window whatever the content's height.
+    const float bar_h = ui_.metrics.target_px + ImGui::GetStyle().WindowPadding.y;
+    ImGui::SetCursorPosY(ImGui::GetWindowHeight() - bar_h);
+    ImGui::Separator();
+    if (model_.screen() != Screen::SignIn) {
+        bool can_back = !(model_.screen() == Screen::Running && model_.job().running());
+        if (ui_.button("Back", ui_.metrics.target_px * 2.5f, can_back)) model_.go_back();
+        ImGui::SameLine();
+    }
+    float pw = primary
+                   ? std::max(ui_.metrics.target_px * 4,
+                              ImGui::CalcTextSize(primary).x + ImGui::GetStyle().FramePadding.x * 2)
+                   : 0;
+    const std::string& msg = model_.message();
+    if (!msg.empty()) {
+        float avail = ImGui::GetContentRegionAvail().x - pw - ui_.metrics.spacing_px;
+        ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + avail);
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextColored(palette(ui_.theme).warn, "%s", msg.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::SameLine();
+    }
+    if (primary) {
+        ImGui::SetCursorPosX(ImGui::GetWindowContentRegionMax().x - pw);
+        const Palette& p = palette(ui_.theme);
+        if (primary_enabled) {
+            ImGui::PushStyleColor(ImGuiCol_Button, p.accent);
+            ImGui::PushStyleColor(ImGuiCol_ButtonHovered, p.accent);
+            ImGui::PushStyleColor(ImGuiCol_Text, p.text_on_badge);
+        }
+        primary_pressed = ui_.button(primary, pw, primary_enabled);
+        if (primary_enabled) ImGui::PopStyleColor(3);
+    }
+}
+
+void Screens::sign_in() {
+    ui_.title("Sign in");
+    ImGui::TextWrapped("Who is operating this device? Every action is recorded under this name.");
+    ImGui::Spacing();
+    float w = std::min(ImGui::GetContentRegionAvail().x, ui_.metrics.target_px * 14);
+    ui_.text_field("Operator name", model_.who.name, KeyboardLayout::Letters, 96, w);
+    ui_.text_field("Collar or staff number", model_.who.number, KeyboardLayout::Numeric, 32, w);
+    auto why = model_.sign_in_blocker();
+    if (why) ImGui::TextDisabled("%s", why->c_str());
+    bool go = false;
+    bottom_bar("Sign in", !why, go);
+    if (go) model_.sign_in();
+}
+
+void Screens::case_screen() {
+    ui_.title("Case");
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    ImGui::BeginChild("##case-form", ImVec2(avail * 0.6f, ImGui::GetContentRegionAvail().y - bar_h),
+                      false);
+    auto& c = model_.case_details;
+    if (ImGui::BeginTable("##case-fields", 2)) {
+        ImGui::TableNextColumn();
+        ui_.text_field("Case reference", c.case_ref, KeyboardLayout::Letters, 64);
+        ImGui::TableNextColumn();
+        ui_.text_field("Exhibit reference", c.exhibit_ref, KeyboardLayout::Letters, 64);
+        ImGui::TableNextColumn();
+        ui_.text_field("Warrant reference", c.warrant_ref, KeyboardLayout::Letters, 64);
+        ImGui::TableNextColumn();
+        ui_.text_field("Location", c.location, KeyboardLayout::Letters, 128);
+        ImGui::EndTable();
+    }
+    ui_.text_field("Notes", c.notes, KeyboardLayout::Letters, 1024);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("##recent", ImVec2(0, ImGui::GetContentRegionAvail().y - bar_h), true);
+    ImGui::TextUnformatted("Recent cases");
+    if (model_.recent_cases().empty()) ImGui::TextDisabled("None yet on this station.");
+    for (std::size_t i = 0; i < model_.recent_cases().size(); ++i) {
+        const auto& r = model_.recent_cases()[i];
+        std::string label = r.details.case_ref + "  /  " + r.details.exhibit_ref + "\n" +
+                            r.operator_name + ", " + r.updated.substr(0, 16) + "##recent" +
+                            std::to_string(i);
+        if (ui_.row(label.c_str(), false, ui_.metrics.target_px * 1.4f)) model_.resume_case(i);
+    }
+    ImGui::EndChild();
+    auto why = model_.case_blocker();
+    bool go = false;
+    bottom_bar("Continue", !why, go);
+    if (go) model_.confirm_case();
+}
+
+void Screens::device_screen() {
+    const Palette& p = palette(ui_.theme);
+    ui_.title("Device");
+    ImGui::TextDisabled(model_.watching_hotplug()
+                            ? "Attach the exhibit: devices appear here as they are plugged in."
+                            : "Attached devices (hotplug is not being watched).");
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    const float avail = ImGui::GetContentRegionAvail().x;
+    ImGui::BeginChild("##devices", ImVec2(avail * 0.55f, ImGui::GetContentRegionAvail().y - bar_h),
+                      true);
+    const auto& list = model_.devices();
+    if (list.empty()) ImGui::TextDisabled("No device attached.");
+    const DeviceEntry* sel = model_.selected_device();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const DeviceEntry& d = list[i];
+        std::string line1 = d.name + "   " + format_bytes(d.size_bytes) + "   " + d.bus;
+        std::string line2 = d.vendor.empty() ? d.model : d.vendor + " " + d.model;
+        if (!d.serial.empty()) line2 += "   serial " + d.serial;
+        std::string label = line1 + "\n" + line2 + "##dev" + d.path;
+        ImVec2 start = ImGui::GetCursorScreenPos();
+        if (ui_.row(label.c_str(), sel && sel->path == d.path, ui_.metrics.target_px * 1.5f))
+            model_.select_device(i);
+        // The protection state sits on the row itself, in words and colour.
+        ImVec4 colour = d.protection == Protection::Protected   ? p.ok
+                        : d.protection == Protection::ImageFile ? p.info
+                        : d.protection == Protection::Unknown   ? p.warn
+                                                                : p.bad;
+        const char* word = d.protection == Protection::Protected   ? "PROTECTED"
+                           : d.protection == Protection::ImageFile ? "READ-ONLY FILE"
+                           : d.protection == Protection::Unknown   ? "UNKNOWN"
+                                                                   : "NOT PROTECTED";
+        ImVec2 ts = ImGui::CalcTextSize(word);
+        float pad = ui_.metrics.spacing_px;
+        ImVec2 b(ImGui::GetItemRectMax().x - pad, start.y + pad);
+        ImVec2 a(b.x - ts.x - 2 * pad, b.y);
+        ImGui::GetWindowDrawList()->AddRectFilled(a, ImVec2(b.x, b.y + ts.y + pad),
+                                                  ImGui::GetColorU32(colour), 6);
+        ImGui::GetWindowDrawList()->AddText(ImVec2(a.x + pad, a.y + pad / 2),
+                                            ImGui::GetColorU32(p.text_on_badge), word);
+    }
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("##device-detail", ImVec2(0, ImGui::GetContentRegionAvail().y - bar_h), true);
+    if (!sel) {
+        ImGui::TextWrapped("Tap a device to see its details.");
+    } else {
+        label_value("Device", sel->path);
+        label_value("Make", sel->vendor);
+        label_value("Model", sel->model);
+        label_value("Serial", sel->serial);
+        label_value("Capacity", format_bytes(sel->size_bytes));
+        label_value(
+            "Protection",
+            std::string(to_string(sel->protection)) +
+                (sel->protection_detail.empty() ? "" : " (" + sel->protection_detail + ")"));
+        ImGui::Spacing();
+        if (sel->protection != Protection::Protected && sel->protection != Protection::ImageFile) {
+            if (ui_.button(model_.protecting() ? "Making read-only..." : "Make read-only", -1,
+                           !model_.protecting()))
+                model_.protect_selected();
+            ImGui::Spacing();
+            if (model_.override_active()) {
+                ui_.badge("OVERRIDE RECORDED", p.warn);
+                ImGui::TextWrapped("Behind hardware write-blocker: %s",
+                                   model_.override_text().c_str());
+            } else {
+                ImGui::TextWrapped(
+                    "Only if the device is attached through a hardware write-blocker:");
+                ui_.text_field("Write-blocker make, model, serial", model_.hardware_blocker);
+                if (ui_.hold_button("Hold to declare write-blocker", 2.0, -1,
+                                    !model_.override_blocker()))
+                    model_.apply_override();
+            }
+        }
+    }
+    ImGui::EndChild();
+    auto why = model_.device_blocker();
+    bool go = false;
+    bottom_bar("Continue", !why, go);
+    if (go) model_.confirm_device();
+}
+
+void Screens::plan_screen() {
+    ui_.title("Plan");
+    const DeviceEntry* d = model_.selected_device();
+    if (d)
+        ImGui::Text("%s  %s %s  %s", d->name.c_str(), d->vendor.c_str(), d->model.c_str(),
+                    format_bytes(d->size_bytes).c_str());
+    ImGui::Spacing();
+    int kind = model_.plan.kind == JobKind::TriageOnly ? 0 : 1;
+    ImGui::TextUnformatted("What to do");
+    if (ui_.choice("kind", kind, {"Triage only", "Triage and image"}))
+        model_.plan.kind = kind == 0 ? JobKind::TriageOnly : JobKind::TriageAndImage;
+    if (model_.plan.kind == JobKind::TriageAndImage) {
+        int fmt = model_.plan.format == ImageFormat::Ewf ? 0 : 1;
+        ImGui::TextUnformatted("Image format");
+        if (ui_.choice("format", fmt, {"E01", "Raw"}))
+            model_.plan.format = fmt == 0 ? ImageFormat::Ewf : ImageFormat::Raw;
+        int verify = model_.plan.verify ? 0 : 1;
+        ImGui::TextUnformatted("Verify the image after writing");
+        if (ui_.choice("verify", verify, {"Verify", "Do not verify"}))
+            model_.plan.verify = verify == 0;
+        std::string fallback = model_.case_store().image_folder(model_.case_details).string();
+        ui_.text_field("Output folder (empty: the case folder)", model_.plan.output_dir,
+                       KeyboardLayout::Letters, 512,
+                       std::min(ImGui::GetContentRegionAvail().x, ui_.metrics.target_px * 16));
+        if (model_.plan.output_dir.empty()) ImGui::TextDisabled("%s", fallback.c_str());
+    }
+    ImGui::Spacing();
+    ImGui::TextDisabled(
+        "Hash sets, YARA rule packs and keyword lists: none installed on this "
+        "station; files are hashed (MD5, SHA-1, SHA-256) and typed.");
+    ImGui::Spacing();
+    Estimate e = model_.estimate();
+    ImGui::PushFont(ui_.fonts.title);
+    ImGui::Text("Estimated time: up to %s", format_duration(e.total_seconds).c_str());
+    ImGui::PopFont();
+    if (model_.measuring_speed())
+        ImGui::TextDisabled("Measuring the device's read speed...");
+    else
+        ImGui::TextDisabled("%s read speed %s", e.measured ? "Measured" : "Assumed (not measured)",
+                            format_rate(e.rate).c_str());
+    bool go = false;
+    bottom_bar("Start", !model_.start_blocker(), go);
+    if (go) model_.start_job();
+}
+
+void Screens::running_screen() {
+    const Palette& p = palette(ui_.theme);
+    const auto& job = model_.job();
+    ui_.title(job.running() ? "Running" : "Finished");
+    ImGui::Text("Elapsed %s", format_duration(job.elapsed_seconds()).c_str());
+    for (const StageView& s : job.stages()) {
+        ImGui::Spacing();
+        ImGui::Text("%s: %s (%s)", s.name.c_str(), to_string(s.state), s.progress.stage);
+        float frac = s.progress.total ? static_cast<float>(s.progress.done) /
+                                            static_cast<float>(s.progress.total)
+                                      : (s.state == StageState::Done ? 1.0f : 0.0f);
+        char overlay[160];
+        std::snprintf(overlay, sizeof overlay, "%s of %s   %s   ETA %s",
+                      format_bytes(s.progress.done).c_str(),
+                      s.progress.total ? format_bytes(s.progress.total).c_str() : "?",
+                      format_rate(s.progress.bytes_per_second).c_str(),
+                      s.state == StageState::Running
+                          ? format_duration(s.progress.eta_seconds).c_str()
+                          : "--");
+        ImGui::ProgressBar(std::clamp(frac, 0.0f, 1.0f), ImVec2(-1, ui_.metrics.target_px),
+                           overlay);
+        if (s.progress.unreadable_sectors)
+            ImGui::TextColored(p.bad, "%" PRIu64 " unreadable sectors",
+                               s.progress.unreadable_sectors);
+    }
+    ImGui::Spacing();
+    ImGui::TextUnformatted("Throughput (MB/s)");
+    const auto& tp = model_.throughput();
+    float top = 1;
+    for (float v : tp)
+        top = std::max(top, v);
+    ImGui::PlotLines("##throughput", tp.empty() ? nullptr : tp.data(), static_cast<int>(tp.size()),
+                     0, nullptr, 0, top * 1.1f, ImVec2(-1, ui_.metrics.target_px * 2.5f));
+    if (const auto& out = model_.outcome()) {
+        ImGui::Spacing();
+        ImGui::TextColored(out->completed   ? p.ok
+                           : out->cancelled ? p.warn
+                                            : p.bad,
+                           "%s",
+                           out->completed   ? "Completed"
+                           : out->cancelled ? "Cancelled"
+                                            : "Failed");
+        ImGui::TextWrapped("%s", out->summary.c_str());
+        if (out->triage)
+            ImGui::Text("Files found: %" PRIu64 "   hashed: %" PRIu64 "   errors: %" PRIu64,
+                        out->triage->files, out->triage->files_hashed, out->triage->errors);
+        if (out->image && !out->image->hashes.sha256.empty()) {
+            ImGui::PushFont(ui_.fonts.mono);
+            ImGui::TextWrapped("MD5     %s", out->image->hashes.md5.c_str());
+            ImGui::TextWrapped("SHA-1   %s", out->image->hashes.sha1.c_str());
+            ImGui::TextWrapped("SHA-256 %s", out->image->hashes.sha256.c_str());
+            ImGui::PopFont();
+        }
+    } else {
+        ImGui::TextDisabled("Files found and hits appear when the walk has finished.");
+    }
+    if (job.running()) {
+        ImGui::Spacing();
+        if (job.cancel_requested())
+            ImGui::TextColored(p.warn, "Cancelling...");
+        else if (ui_.hold_button("Hold to cancel", 2.0, ui_.metrics.target_px * 6))
+            model_.cancel_job();
+    }
+    bool go = false;
+    bottom_bar(job.running() ? nullptr : "Findings", model_.outcome() && model_.outcome()->triage,
+               go);
+    if (go) model_.show_findings();
+}
+
+void Screens::file_details(const FileRow& row) {
+    const FileEntry& f = row.entry;
+    const Palette& p = palette(ui_.theme);
+    ImGui::PushFont(ui_.fonts.title);
+    ImGui::TextWrapped("%s", f.name.c_str());
+    ImGui::PopFont();
+    if (f.deleted()) ui_.badge("DELETED", p.bad);
+    label_value("Path", "/" + f.path + (f.stream.empty() ? "" : ":" + f.stream));
+    label_value("Size", format_bytes(f.size) + " (" + std::to_string(f.size) + " bytes)");
+    label_value("Type", f.findings.mime_type);
+    if (f.findings.extension_mismatch)
+        ImGui::TextColored(p.warn, "The name's extension does not match the content.");
+    label_value("Modified", utc_time(f.modified));
+    label_value("Accessed", utc_time(f.accessed));
+    label_value("Changed", utc_time(f.changed));
+    label_value("Created", utc_time(f.created));
+    label_value("Inode", std::to_string(f.meta_address));
+    if (!f.findings.hash_status.empty()) label_value("Hash sets", f.findings.hash_status);
+    if (!f.content_error.empty()) label_value("Not read", f.content_error);
+    ImGui::PushFont(ui_.fonts.mono);
+    if (!f.findings.hashes.md5.empty()) {
+        ImGui::TextWrapped("MD5    %s", f.findings.hashes.md5.c_str());
+        ImGui::TextWrapped("SHA1   %s", f.findings.hashes.sha1.c_str());
+        ImGui::TextWrapped("SHA256 %s", f.findings.hashes.sha256.c_str());
+    }
+    ImGui::PopFont();
+    for (const Hit& h : f.findings.hits)
+        ImGui::TextWrapped("%s %s %s %s", h.kind.c_str(), h.name.c_str(), h.severity.c_str(),
+                           h.detail.c_str());
+}
+
+void Screens::findings_screen() {
+    const Palette& p = palette(ui_.theme);
+    ui_.title("Findings");
+    const FindingsIndex* idx = model_.findings();
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    if (!idx) {
+        ImGui::TextDisabled(model_.loading_findings() ? "Loading..." : "No findings loaded.");
+        bool go = false;
+        bottom_bar(nullptr, false, go);
+        return;
+    }
+    ImGui::Text("%zu files, %zu deleted, %zu partitions", idx->files.size(), idx->deleted,
+                idx->partitions.size());
+    const float h = ImGui::GetContentRegionAvail().y - bar_h;
+    const float avail = ImGui::GetContentRegionAvail().x;
+
+    // Hits first.
+    ImGui::BeginChild("##groups", ImVec2(avail * 0.26f, h), true);
+    ImGui::TextUnformatted("Hits and flags");
+    if (idx->groups.empty()) ImGui::TextDisabled("Nothing flagged.");
+    for (std::size_t i = 0; i < idx->groups.size(); ++i) {
+        const auto& g = idx->groups[i];
+        std::string label = g.title + "\n" + std::to_string(g.files.size()) +
+                            (g.files.size() == 1 ? " file" : " files") + "##group" +
+                            std::to_string(i);
+        if (ui_.row(label.c_str(), findings_.group == static_cast<int>(i),
+                    ui_.metrics.target_px * 1.4f))
+            findings_.group = static_cast<int>(i);
+    }
+    ImGui::EndChild();
+    ImGui::SameLine();
+
+    // The browser: one partition, one folder (or one group's files) at a time.
+    ImGui::BeginChild("##browser", ImVec2(avail * 0.40f, h), true);
+    std::vector<std::size_t> fallback;
+    const std::vector<std::size_t>* entries = &fallback;
+    if (findings_.group >= 0 && findings_.group < static_cast<int>(idx->groups.size())) {
+        if (ui_.button("All files")) findings_.group = -1;
+        ImGui::SameLine();
+        ImGui::TextWrapped("%s", idx->groups[findings_.group].title.c_str());
+        if (findings_.group >= 0) entries = &idx->groups[findings_.group].files;
+    } else if (!idx->partitions.empty()) {
+        findings_.partition =
+            std::clamp(findings_.partition, 0, static_cast<int>(idx->partitions.size()) - 1);
+        for (std::size_t i = 0; i < idx->partitions.size(); ++i) {
+            if (i > 0) ImGui::SameLine();
+            std::string label = idx->partitions[i].label + "##part" + std::to_string(i);
+            bool on = findings_.partition == static_cast<int>(i);
+            if (on)
+                ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
+            if (ui_.button(label.c_str())) {
+                findings_.partition = static_cast<int>(i);
+                findings_.folder.clear();
+            }
+            if (on) ImGui::PopStyleColor();
+        }
+        const PartitionView& part = idx->partitions[findings_.partition];
+        if (ui_.button("Up", ui_.metrics.target_px * 2, !findings_.folder.empty()))
+            findings_.folder = parent_folder(findings_.folder);
+        ImGui::SameLine();
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextWrapped("/%s", findings_.folder.c_str());
+        auto it = part.children.find(findings_.folder);
+        if (it != part.children.end()) entries = &it->second;
+    }
+    ImGui::BeginChild("##entries");
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(entries->size()),
+                  ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y);
+    while (clipper.Step()) {
+        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+            std::size_t fi = (*entries)[i];
+            const FileEntry& f = idx->files[fi].entry;
+            bool dir = f.name_type == 'd';
+            std::string label = (dir ? "[dir] " : "") + f.name +
+                                (f.stream.empty() ? "" : ":" + f.stream) +
+                                (dir ? "" : "   " + format_bytes(f.size)) +
+                                (f.deleted() ? "   DELETED" : "") + "##f" + std::to_string(fi);
+            if (f.deleted()) ImGui::PushStyleColor(ImGuiCol_Text, p.bad);
+            if (ui_.row(label.c_str(), findings_.file == static_cast<long long>(fi))) {
+                if (dir && findings_.group < 0)
+                    findings_.folder = f.path;
+                else
+                    findings_.file = static_cast<long long>(fi);
+            }
+            if (f.deleted()) ImGui::PopStyleColor();
+        }
+    }
+    ImGui::EndChild();
+    ImGui::EndChild();
+    ImGui::SameLine();
+
+    ImGui::BeginChild("##details", ImVec2(0, h), true);
+    if (findings_.file >= 0 && findings_.file < static_cast<long long>(idx->files.size()))
+        file_details(idx->files[static_cast<std::size_t>(findings_.file)]);
+    else
+        ImGui::TextDisabled("Tap a file to see its details.");
+    ImGui::EndChild();
+    bool go = false;
+    bottom_bar(nullptr, false, go);
+}
+
+}  // namespace exhibit::station::ui

@@ -1,0 +1,42 @@
+// The station's screens, drawn from a StationModel each frame.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "exhibit/station/station_model.hpp"
+#include "touch_ui.hpp"
+
+namespace exhibit::station::ui {
+
+// What the findings screen is looking at (view state only; the data is the model's).
+struct FindingsView {
+    int partition = 0;
+    std::string folder;
+    int group = -1;       // a FindingGroup shown instead of the folder, or -1
+    long long file = -1;  // index into FindingsIndex::files for the details pane
+};
+
+class Screens {
+  public:
+    Screens(StationModel& model, TouchUi& ui) : model_(model), ui_(ui) {}
+    // The whole window for one frame.
+    void draw();
+
+  private:
+    void top_bar();
+    void bottom_bar(const char* primary, bool primary_enabled, bool& primary_pressed);
+    void sign_in();
+    void case_screen();
+    void device_screen();
+    void plan_screen();
+    void running_screen();
+    void findings_screen();
+    void file_details(const FileRow& row);
+
+    StationModel& model_;
+    TouchUi& ui_;
+    FindingsView findings_;
+};
+
+}  // namespace exhibit::station::ui
