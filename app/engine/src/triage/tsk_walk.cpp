@@ -222,7 +222,6 @@ void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
     std::sort(pending.begin(), pending.end(), [](const PendingFile& a, const PendingFile& b) {
         return a.entry.first_block < b.entry.first_block;
     });
-    std::vector<char> buffer(options.chunk_size);
     for (const PendingFile& p : pending) {
         if (cancel.load(std::memory_order_relaxed)) break;
         const FileEntry& f = p.entry;
@@ -245,14 +244,17 @@ void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
                         std::to_string(f.size) + " bytes";
                 break;
             }
-            std::size_t want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), f.size - offset));
+            std::size_t want = static_cast<std::size_t>(
+                std::min<std::uint64_t>(options.chunk_size, f.size - offset));
+            // Read straight into the chunk the scanners get.
+            std::vector<std::byte> chunk(want);
+            auto* into = reinterpret_cast<char*>(chunk.data());
             ssize_t n = f.stream.empty()
-                            ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset),
-                                               buffer.data(), want, TSK_FS_FILE_READ_FLAG_NONE)
+                            ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset), into,
+                                               want, TSK_FS_FILE_READ_FLAG_NONE)
                             : tsk_fs_file_read_type(
                                   file.get(), static_cast<TSK_FS_ATTR_TYPE_ENUM>(f.stream_type),
-                                  f.stream_id, static_cast<TSK_OFF_T>(offset), buffer.data(), want,
+                                  f.stream_id, static_cast<TSK_OFF_T>(offset), into, want,
                                   TSK_FS_FILE_READ_FLAG_NONE);
             if (n <= 0) {
                 complete = false;
@@ -261,8 +263,8 @@ void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
                 progress.add_done(f.size - offset);  // given up: done, so the total is reached
                 break;
             }
-            auto* bytes = reinterpret_cast<const std::byte*>(buffer.data());
-            pool.add_chunk(std::vector<std::byte>(bytes, bytes + n));
+            chunk.resize(static_cast<std::size_t>(n));
+            pool.add_chunk(std::move(chunk));
             progress.add_done(static_cast<std::uint64_t>(n));
             offset += static_cast<std::uint64_t>(n);
         }
