@@ -13,6 +13,7 @@
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
 #include "hashset_commands.hpp"
+#include "rules_commands.hpp"
 #include "terminal.hpp"
 #include "triage_commands.hpp"
 
@@ -230,11 +231,13 @@ int main(int argc, char** argv) {
     triage.add_to(app);
     HashSetCommands hashsets;  // `hashset import`, `hashset list`
     hashsets.add_to(app);
+    RulesCommands rules;  // `rules check`
+    rules.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
-        first != "hashset") {
+        first != "hashset" && first != "rules") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -256,6 +259,7 @@ int main(int argc, char** argv) {
         if (devices.selected()) return devices.run(g_cancel);
         if (triage.selected()) return triage.run(g_cancel);
         if (hashsets.selected()) return hashsets.run();
+        if (rules.selected()) return rules.run();
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

@@ -24,6 +24,7 @@ void TriageCommands::add_to(CLI::App& app) {
     triage_->add_option("--hardware-blocker", hardware_blocker_,
                         "Declare the hardware write-blocker a writable device is attached through");
     hash_sets_.add_options(triage_);
+    match_.add_to(*triage_);
 
     files_ = app.add_subcommand("files", "List the files a case database holds");
     files_->add_option("CASE_DB", files_db_, "Case database")->required()->check(CLI::ExistingFile);
@@ -50,6 +51,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     options.hardware_blocker = hardware_blocker_;
     WalkOptions walk;
     if (int code = hash_sets_.prepare(walk)) return code;
+    if (int rc = match_.prepare(walk, triage_json_); rc != kOk) return rc;
     auto source = open_source(source_, options);
     if (!source) return report(source.error(), source_exit_code(source.error()));
     auto db = CaseDatabase::open(case_db_);
@@ -71,6 +73,8 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     if (!run) return report(run.error(), kOutput);
     const TriageRun& r = *run;
     const ProgressSnapshot p = progress.snapshot();
+    auto hits = (*db)->hit_counts(r.id);
+    if (!hits) return report(hits.error(), kOutput);
     if (triage_json_) {
         nlohmann::json volumes = nullptr;
         if (!r.volume_system.empty()) {
@@ -99,8 +103,10 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                             {"bytes_per_second", p.bytes_per_second},
                             {"errors", r.errors},
                             {"interrupted_runs", interrupted},
-                            {"case_db", case_db_}};
+                            {"case_db", case_db_},
+                            {"hits", *hits}};
         hash_sets_.print_summary(**db, r.id, &j);
+        match_.add_summary(j);
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << "triage " << r.status << ": " << r.files << " entries in " << r.file_systems
@@ -116,6 +122,11 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
         }
         if (!r.stopped_at.empty()) std::cout << "stopped: " << r.stopped_at << "\n";
         hash_sets_.print_summary(**db, r.id, nullptr);
+        std::cout << "hits:";
+        for (const auto& [kind, count] : *hits)
+            std::cout << ' ' << count << ' ' << kind;
+        std::cout << (hits->empty() ? " none\n" : "\n");
+        match_.print_summary(std::cout);
     }
     if (r.status == "cancelled") return kCancelled;
     if (r.status != "completed") return kSource;

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,6 +90,8 @@ class CaseDatabase {
     Expected<std::vector<FileRow>> files(const FileFilter& filter) const;
     Expected<std::vector<TriageRun>> runs() const;
     Expected<TriageRun> run(std::int64_t run_id) const;
+    // Hits of one run by kind ("hashset", "yara", "keyword"); kinds without hits absent.
+    Expected<std::map<std::string, std::uint64_t>> hit_counts(std::int64_t run_id) const;
 
   private:
     friend Expected<TriageRun> triage_source(Source&, CaseDatabase&, const WalkOptions&,
