@@ -34,7 +34,25 @@ std::string clock_text(double seconds) {
     return text;
 }
 
+// Triage: where it is, files and bytes read of those found so far, rate.
+void draw_triage(const ProgressSnapshot& p) {
+    double pct = p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
+    std::string where = p.file_system[0] ? p.file_system : "-";
+    if (p.partition >= 0) where += " p" + std::to_string(p.partition);
+    std::fprintf(stderr,
+                 "\r%-8s %-9s %7llu entries  %llu/%llu files  %s / %s %5.1f%%  %6.1f MB/s  "
+                 "ETA %s  ",
+                 p.stage, where.c_str(), static_cast<unsigned long long>(p.entries),
+                 static_cast<unsigned long long>(p.files_done),
+                 static_cast<unsigned long long>(p.files_total),
+                 human_bytes(static_cast<double>(p.done)).c_str(),
+                 human_bytes(static_cast<double>(p.total)).c_str(), pct, p.bytes_per_second / 1e6,
+                 clock_text(p.eta_seconds).c_str());
+    std::fflush(stderr);
+}
+
 void draw(const ProgressSnapshot& p) {
+    if (p.entries || p.files_total) return draw_triage(p);
     double pct = p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 0;
     std::fprintf(
         stderr, "\r%-10s %10s / %-10s %5.1f%%  %8.1f MB/s  ETA %s  unreadable sectors: %llu  ",

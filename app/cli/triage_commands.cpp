@@ -57,24 +57,52 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     auto db = CaseDatabase::open(case_db_);
     if (!db) return report(db.error(), kOutput);
 
+    // Runs an earlier process left behind (killed, power cut) are closed first, and said.
+    auto stale = (*db)->mark_interrupted_runs();
+    if (!stale) return report(stale.error(), kOutput);
+    if (!triage_json_) {
+        for (const auto& r : *stale)
+            std::cerr << "exhibit: note: run " << r.id << " in " << case_db_ << " was "
+                      << r.stopped_at << "\n";
+    }
+
     JobProgress progress;
     Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
     run_with_progress_line([&] { run = triage_source(**source, **db, walk, progress, cancel); },
                            progress, !triage_json_);
     if (!run) return report(run.error(), kOutput);
     const TriageRun& r = *run;
+    const ProgressSnapshot p = progress.snapshot();
     auto hits = (*db)->hit_counts(r.id);
     if (!hits) return report(hits.error(), kOutput);
     if (triage_json_) {
+        nlohmann::json volumes = nullptr;
+        if (!r.volume_system.empty()) {
+            volumes = {{"type", r.volume_system},
+                       {"partitions", r.partitions},
+                       {"partitioned_bytes", r.partitioned_bytes},
+                       {"unpartitioned_bytes", r.unpartitioned_bytes}};
+        }
+        nlohmann::json interrupted = nlohmann::json::array();
+        for (const auto& s : *stale)
+            interrupted.push_back({{"run", s.id}, {"stopped_at", s.stopped_at}});
         nlohmann::json j = {{"run", r.id},
                             {"status", r.status},
                             {"started", r.started},
                             {"finished", r.finished},
                             {"stopped_at", r.stopped_at},
+                            {"position", r.position},
+                            {"volume_system", volumes},
+                            {"file_systems", r.file_systems},
                             {"files", r.files},
+                            {"files_to_read", r.files_to_read},
+                            {"bytes_to_read", r.bytes_to_read},
                             {"files_hashed", r.files_hashed},
                             {"bytes_read", r.bytes_read},
+                            {"seconds", p.seconds},
+                            {"bytes_per_second", p.bytes_per_second},
                             {"errors", r.errors},
+                            {"interrupted_runs", interrupted},
                             {"case_db", case_db_},
                             {"hits", *hits},
                             {"first_hit_seconds", progress.snapshot().first_hit_seconds}};
@@ -82,9 +110,17 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
         match_.add_summary(j);
         std::cout << j.dump(2) << "\n";
     } else {
-        std::cout << "triage " << r.status << ": " << r.files << " entries, " << r.files_hashed
-                  << " files hashed (" << r.bytes_read << " bytes), " << r.errors
+        std::cout << "triage " << r.status << ": " << r.files << " entries in " << r.file_systems
+                  << " file systems, " << r.files_hashed << " of " << r.files_to_read
+                  << " files hashed (" << human_bytes(static_cast<double>(r.bytes_read)) << ") in "
+                  << static_cast<long>(p.seconds + 0.5) << " s, " << r.errors
                   << " file-system errors; case database " << case_db_ << "\n";
+        if (!r.volume_system.empty()) {
+            std::cout << "volume system " << r.volume_system << ": " << r.partitions
+                      << " partitions (" << human_bytes(static_cast<double>(r.partitioned_bytes))
+                      << "), " << human_bytes(static_cast<double>(r.unpartitioned_bytes))
+                      << " unpartitioned\n";
+        }
         if (!r.stopped_at.empty()) std::cout << "stopped: " << r.stopped_at << "\n";
         hash_sets_.print_summary(**db, r.id, nullptr);
         std::cout << "hits:";

@@ -43,14 +43,14 @@ bool listed(const std::set<std::string>& set, const Hashes& h) {
     return set.count(h.md5) || set.count(h.sha1) || set.count(h.sha256);
 }
 
-struct HitRow {
+struct StoredHit {
     std::string name, category, severity;
     nlohmann::json detail;
 };
 
 // Hits by file path (sqlite directly: the case database's own reader has no hits query).
-std::multimap<std::string, HitRow> hits_by_path(const fs::path& db_path) {
-    std::multimap<std::string, HitRow> out;
+std::multimap<std::string, StoredHit> hits_by_path(const fs::path& db_path) {
+    std::multimap<std::string, StoredHit> out;
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     sqlite3_stmt* s = nullptr;
@@ -63,7 +63,7 @@ std::multimap<std::string, HitRow> hits_by_path(const fs::path& db_path) {
             return std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, c)));
         };
         CHECK(text(1) == "hashset");
-        out.emplace(text(0), HitRow{text(2), text(3), text(4), nlohmann::json::parse(text(5))});
+        out.emplace(text(0), StoredHit{text(2), text(3), text(4), nlohmann::json::parse(text(5))});
     }
     sqlite3_finalize(s);
     sqlite3_close(db);
@@ -182,7 +182,7 @@ TEST_CASE("triage --hashsets marks every sample file exactly and records the hit
     CHECK(hits.count("Users/alice/Pictures/holiday_001.jpg") == 0);
 
     auto archive = hits.equal_range("Users/alice/Documents/projects/bluebird/archive.bin");
-    std::map<std::string, HitRow> by_set;
+    std::map<std::string, StoredHit> by_set;
     for (auto it = archive.first; it != archive.second; ++it)
         by_set[it->second.name] = it->second;
     REQUIRE(by_set.size() == 2);

@@ -154,17 +154,32 @@ TEST_CASE("the schema is versioned and refuses what it does not understand", "[c
     CHECK_THAT(nowhere.error().message, Catch::Contains("missing-dir"));
 }
 
-TEST_CASE("a version 1 database migrates to hits and hash-set verdicts", "[casedb][schema]") {
+TEST_CASE("a version 1 database migrates to hits, verdicts and interrupted runs",
+          "[casedb][schema]") {
     TempDir dir;
-    {  // the version 1 schema as it shipped: its first migration only
+    {  // the version 1 tables that later versions change, as they shipped
         sqlite3* raw = nullptr;
         REQUIRE(sqlite3_open((dir / "case.sqlite").c_str(), &raw) == SQLITE_OK);
-        REQUIRE(sqlite3_exec(raw,
-                             "CREATE TABLE triage_runs (id INTEGER PRIMARY KEY);"
-                             "CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT);"
-                             "INSERT INTO files (path) VALUES ('kept.txt');"
-                             "PRAGMA user_version=1;",
-                             nullptr, nullptr, nullptr) == SQLITE_OK);
+        REQUIRE(
+            sqlite3_exec(
+                raw,
+                "CREATE TABLE triage_runs (id INTEGER PRIMARY KEY, source_kind TEXT NOT NULL,"
+                " source_path TEXT NOT NULL, source_size INTEGER NOT NULL,"
+                " sector_size INTEGER NOT NULL, device_model TEXT, device_serial TEXT,"
+                " started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL CHECK (status"
+                " IN ('running','completed','cancelled','failed')), stopped_at TEXT);"
+                "CREATE TABLE files (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL"
+                " REFERENCES triage_runs(id), path TEXT, size INTEGER, content_read INTEGER);"
+                "INSERT INTO triage_runs VALUES (1,'raw','/e/stick.dd',1024,512,NULL,NULL,"
+                " '2026-01-01T00:00:00.000Z',NULL,'running',NULL);"
+                "CREATE TABLE volumes (id INTEGER PRIMARY KEY, run_id INTEGER, address INTEGER,"
+                " byte_offset INTEGER, byte_length INTEGER, description TEXT,"
+                " allocated INTEGER, is_table INTEGER);"
+                "CREATE TABLE file_systems (id INTEGER PRIMARY KEY, run_id INTEGER);"
+                "CREATE TABLE scan_errors (id INTEGER PRIMARY KEY, run_id INTEGER);"
+                "INSERT INTO files (run_id, path, size, content_read) VALUES (1, 'kept.txt', 5, 0);"
+                "PRAGMA user_version=1;",
+                nullptr, nullptr, nullptr) == SQLITE_OK);
         sqlite3_close(raw);
     }
     auto db = open_db(dir / "case.sqlite");
@@ -176,6 +191,15 @@ TEST_CASE("a version 1 database migrates to hits and hash-set verdicts", "[cased
     CHECK(sqlite3_exec(raw, "SELECT path, hash_status FROM files; SELECT kind, detail FROM hits;",
                        nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
+    CHECK(pragma(dir / "case.sqlite", "foreign_key_check").empty());
+    // The old run kept its row, and with no owner recorded it counts as interrupted.
+    auto stale = db->mark_interrupted_runs();
+    INFO((stale ? "" : stale.error().message));
+    REQUIRE(stale);
+    REQUIRE(stale->size() == 1);
+    CHECK(stale->at(0).status == "interrupted");
+    CHECK(stale->at(0).files == 1);
+    CHECK_THAT(stale->at(0).stopped_at, Catch::StartsWith("interrupted"));
 }
 
 TEST_CASE("hits and hash-set verdicts are stored against their file", "[casedb]") {

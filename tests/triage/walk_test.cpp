@@ -310,3 +310,34 @@ TEST_CASE("content hashes equal fiwalk's for TSK's image.dd", "[walk][content][e
         CHECK(seal.unchanged());
     }
 }
+
+TEST_CASE("the progress snapshot counts entries, files and bytes to read, and where it is",
+          "[walk][progress][sample]") {
+    SourceSeal seal({sample_image()});
+    auto src = open_ok(sample_image());
+    JobProgress progress;
+    std::atomic<bool> cancel{false};
+    WalkOptions options;
+    options.read_content = true;
+    auto walk = walk_file_systems(*src, progress, cancel, options);
+    REQUIRE(walk);
+    const ProgressSnapshot p = progress.snapshot();
+    std::uint64_t files = 0, bytes = 0;
+    for (const auto& f : walk->files) {
+        if (f.content_read || !f.content_error.empty()) {
+            ++files;
+            bytes += f.size;
+        }
+    }
+    CHECK(p.entries == walk->files.size());
+    CHECK(p.files_total == files);
+    CHECK(p.files_done == p.files_total);
+    CHECK(p.total == bytes);
+    CHECK(p.done == p.total);  // bytes of unreadable deleted content count as done
+    CHECK(p.total > 1000000);
+    // The last file system walked: the logical FAT16 volume in the extended partition.
+    CHECK(std::string(p.file_system) == "fat16");
+    CHECK(p.partition == walk->file_systems.back().volume);
+    CHECK(p.partition_offset == walk->file_systems.back().offset);
+    CHECK(seal.unchanged());
+}

@@ -26,6 +26,12 @@ void JobProgress::note_hit() {
     first_hit_ns_.compare_exchange_strong(unset, now_ns(), std::memory_order_relaxed);
 }
 
+void JobProgress::set_location(const char* file_system, int partition, std::uint64_t offset) {
+    partition_.store(partition, std::memory_order_relaxed);
+    partition_offset_.store(offset, std::memory_order_relaxed);
+    file_system_.store(file_system, std::memory_order_release);
+}
+
 ProgressSnapshot JobProgress::snapshot() const {
     ProgressSnapshot s;
     s.stage = stage_.load(std::memory_order_acquire);
@@ -35,6 +41,12 @@ ProgressSnapshot JobProgress::snapshot() const {
     std::int64_t job = job_start_ns_.load(std::memory_order_relaxed);
     std::int64_t hit = first_hit_ns_.load(std::memory_order_relaxed);
     if (job != 0 && hit != 0) s.first_hit_seconds = static_cast<double>(hit - job) / 1e9;
+    s.entries = entries_.load(std::memory_order_relaxed);
+    s.files_done = files_done_.load(std::memory_order_relaxed);
+    s.files_total = files_total_.load(std::memory_order_relaxed);
+    s.file_system = file_system_.load(std::memory_order_acquire);
+    s.partition = partition_.load(std::memory_order_relaxed);
+    s.partition_offset = partition_offset_.load(std::memory_order_relaxed);
     std::int64_t start = stage_start_ns_.load(std::memory_order_relaxed);
     if (start != 0) {
         s.seconds = static_cast<double>(now_ns() - start) / 1e9;

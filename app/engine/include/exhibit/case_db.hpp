@@ -7,9 +7,10 @@
 // Promises
 // - WAL mode; the schema version is PRAGMA user_version and older databases are
 //   migrated forward on open (docs/case-database.md describes every table).
-// - Rows are written in batched transactions. A triage run is a row that says
-//   "running" until it ends as completed, cancelled or failed with where it stopped,
-//   so an interrupted run leaves a consistent database that says so.
+// - Rows are written in batched transactions as the walk goes. A triage run is a row
+//   that says "running" until it ends as completed, cancelled or failed with where it
+//   stopped; a run whose process died (SIGKILL, power) keeps every committed row and is
+//   marked "interrupted" by the next triage that opens the database.
 #pragma once
 
 #include <atomic>
@@ -31,7 +32,7 @@ struct sqlite3;
 namespace exhibit {
 
 // The current schema version (PRAGMA user_version after open).
-inline constexpr int kCaseSchemaVersion = 3;
+inline constexpr int kCaseSchemaVersion = 4;
 
 struct FileFilter {
     bool deleted_only = false;
@@ -50,11 +51,18 @@ struct FileRow {
 
 struct TriageRun {
     std::int64_t id = 0;
-    std::string status;  // running, completed, cancelled, failed
+    std::string status;  // running, completed, cancelled, failed, interrupted
     std::string started, finished;
     std::string stopped_at;  // what it was doing when it stopped early
+    std::string position;    // where it was at its last commit, in words
     std::uint64_t files = 0, files_hashed = 0, bytes_read = 0;
+    std::uint64_t files_to_read = 0, bytes_to_read = 0;  // content found to read
     std::uint64_t errors = 0;
+    std::string volume_system;  // "dos", "gpt", ...; empty when the source has none
+    std::uint64_t partitions = 0, file_systems = 0;
+    std::uint64_t partitioned_bytes = 0;    // in the volume system's partitions
+    std::uint64_t unpartitioned_bytes = 0;  // in no partition (TSK's "Unallocated" slots)
+    std::int64_t owner_pid = 0;             // the process that ran it
 };
 
 // Read-only query results (case_queries.cpp), for reports and exports.
@@ -111,8 +119,13 @@ class CaseDatabase {
     Status finish_run(std::int64_t run_id, const std::string& status,
                       const std::string& stopped_at);
 
+    // Runs left "running" by a process that no longer exists (killed, power cut, other
+    // boot) become "interrupted", with where they were at their last commit; returned.
+    Expected<std::vector<TriageRun>> mark_interrupted_runs();
+
     Expected<std::vector<FileRow>> files(const FileFilter& filter) const;
     Expected<std::vector<TriageRun>> runs() const;
+    Expected<TriageRun> run(std::int64_t run_id) const;
     // Hits of one run by kind ("hashset", "yara", "keyword"); kinds without hits absent.
     Expected<std::map<std::string, std::uint64_t>> hit_counts(std::int64_t run_id) const;
 
@@ -132,7 +145,11 @@ class CaseDatabase {
     Expected<std::vector<HitRow>> hits(std::optional<std::int64_t> run_id = {}) const;
 
   private:
+    friend Expected<TriageRun> triage_source(Source&, CaseDatabase&, const WalkOptions&,
+                                             JobProgress&, const std::atomic<bool>&);
     CaseDatabase(std::filesystem::path path, sqlite3* db);
+    Expected<TriageRun> stream_run(std::int64_t run_id, Source& source, const WalkOptions& options,
+                                   JobProgress& progress, const std::atomic<bool>& cancel);
     Status exec(const std::string& sql) const;
     Status migrate();
 
@@ -140,9 +157,12 @@ class CaseDatabase {
     sqlite3* db_;
 };
 
-// Walks `source` with content reading and records everything as one triage run.
-// Returns the finished run (cancelled and failed runs included, with where they stopped);
-// an Error only when the database itself cannot be written.
+// Walks `source` with content reading and records it as one triage run as it goes:
+// volumes and file systems as found, file rows in batched transactions (5,000 rows or
+// one second) written on the calling thread while the walk runs on another. Marks runs
+// of dead processes "interrupted" first. Returns the finished run (cancelled and failed
+// runs included, with where they stopped); an Error only when the database itself
+// cannot be written (the run is then marked failed if it still can be).
 Expected<TriageRun> triage_source(Source& source, CaseDatabase& db, const WalkOptions& options,
                                   JobProgress& progress, const std::atomic<bool>& cancel);
 

@@ -4,6 +4,12 @@
 //   auto walk = walk_file_systems(*source, progress, cancel);
 //   for (const FileEntry& f : walk->files) ...
 //
+// or, without keeping the listing in memory, as it goes:
+//
+//   struct Rows : WalkSink { ... };      // volume_system, file_system, entry, content, error
+//   Rows rows;
+//   Status s = walk_file_systems(*source, progress, cancel, options, rows);
+//
 // Promises
 // - TSK reads only through Source::read_at (tsk_img_open_external), so devices, raw,
 //   split raw and E01 share one read-only path and one fault handling.
@@ -13,6 +19,8 @@
 //   partition and what failed; the other partitions are still walked.
 // - The listing matches `fls -r -p` for each file system: same paths, meta addresses,
 //   types and allocation.
+// - Memory: the streaming form holds only the entries of the file system being read that
+//   still await their content (to read them in disk order), plus bounded scan queues.
 #pragma once
 
 #include <atomic>
@@ -99,11 +107,44 @@ struct WalkOptions {
 // 2: larger files in user areas; 3: everything else (system folders, file-system
 // metadata, large files). Evidence usually sits in rank 0, so first hits come early.
 int read_priority(const FileEntry& file);
+// What reading one file's content gave.
+struct ContentResult {
+    bool content_read = false;  // every byte was read and scanned
+    std::string content_error;  // why not
+    FileFindings findings;
+};
+
+// Receives a walk as it happens. Every call but content() comes from the thread running
+// walk_file_systems, in walk order; content() comes from the scan worker threads, one
+// call per file, concurrently with each other and with the walking thread, and always
+// after that file's entry(). Implementations must be thread-safe accordingly and may
+// block (that is how a slow consumer bounds the walk's memory).
+class WalkSink {
+  public:
+    virtual ~WalkSink() = default;
+    // Once, before any file system, when the source has a volume system ("dos", "gpt",
+    // ...); every slot, allocated or not.
+    virtual void volume_system(const std::string& type,
+                               const std::vector<VolumeEntry>& volumes) = 0;
+    // A file system was opened; `index` is what its entries carry in FileEntry::file_system.
+    virtual void file_system(int index, const FileSystemEntry& fs) = 0;
+    // A directory entry (or NTFS stream). `ordinal` numbers entries from 0 across the whole
+    // walk. When `content_follows`, a content() call with the same ordinal comes later.
+    virtual void entry(std::uint64_t ordinal, const FileEntry& entry, bool content_follows) = 0;
+    virtual void content(std::uint64_t ordinal, ContentResult result) = 0;
+    virtual void error(const WalkError& error) = 0;
+};
 
 // Walks everything. Returns an Error only when the source itself cannot be read by TSK
 // at all or the walk was cancelled; per-partition failures are in WalkResult::errors.
 Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
                                        const std::atomic<bool>& cancel,
                                        const WalkOptions& options = {});
+
+// The same walk, handed to `sink` as it goes (per-partition failures to sink.error()).
+// On cancel, files already handed to the scanners are finished (a file cut short by the
+// cancel reports content_read false) before this returns.
+Status walk_file_systems(Source& source, JobProgress& progress, const std::atomic<bool>& cancel,
+                         const WalkOptions& options, WalkSink& sink);
 
 }  // namespace exhibit

@@ -2,6 +2,17 @@
 #include "exhibit/case_db.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
 
 #include "exhibit/acquire.hpp"  // utc_timestamp
 
@@ -92,6 +103,7 @@ const char* const kMigrations[] = {
     CREATE INDEX hits_by_run ON hits(run_id, kind);
     CREATE INDEX hits_by_file ON hits(file_id);
     )sql",
+    // Version 3: the case, its source device and the custody log (custody_log.cpp).
     R"sql(
     CREATE TABLE case_info (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -125,6 +137,36 @@ const char* const kMigrations[] = {
     BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
     CREATE TRIGGER custody_events_append_only_delete BEFORE DELETE ON custody_events
     BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
+    )sql",
+    // Version 4: runs may end "interrupted" (found running with their process gone), say
+    // who runs them and where they were at their last commit. SQLite cannot change a
+    // CHECK constraint in place, so the table is rebuilt (foreign keys off, see migrate()).
+    R"sql(
+    CREATE TABLE triage_runs_v3 (
+        id INTEGER PRIMARY KEY,
+        source_kind TEXT NOT NULL,
+        source_path TEXT NOT NULL,
+        source_size INTEGER NOT NULL,
+        sector_size INTEGER NOT NULL,
+        device_model TEXT, device_serial TEXT,
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL
+            CHECK (status IN ('running','completed','cancelled','failed','interrupted')),
+        stopped_at TEXT,
+        volume_system TEXT,
+        owner_pid INTEGER, owner_boot_id TEXT, owner_start INTEGER,
+        heartbeat TEXT,
+        position TEXT,
+        files_to_read INTEGER NOT NULL DEFAULT 0,
+        bytes_to_read INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO triage_runs_v3 (id, source_kind, source_path, source_size, sector_size,
+        device_model, device_serial, started, finished, status, stopped_at)
+    SELECT id, source_kind, source_path, source_size, sector_size, device_model,
+        device_serial, started, finished, status, stopped_at FROM triage_runs;
+    DROP TABLE triage_runs;
+    ALTER TABLE triage_runs_v3 RENAME TO triage_runs;
     )sql",
 };
 
@@ -166,6 +208,287 @@ Error db_error(sqlite3* db, const std::string& what) {
     ErrorKind kind = code == SQLITE_FULL ? ErrorKind::NoSpace : ErrorKind::Io;
     return make_error(kind, what + ": " + sqlite3_errmsg(db));
 }
+
+void bind_text_or_null(Statement& s, int i, const std::string& v) {
+    if (v.empty())
+        s.bind_null(i);
+    else
+        s.bind(i, v);
+}
+
+// The rows of one triage run, through prepared statements; the caller owns the
+// transactions. Each call returns false when SQLite refused (sqlite3_errmsg says why).
+class RunWriter {
+  public:
+    RunWriter(sqlite3* db, std::int64_t run_id)
+        : db_(db),
+          run_(run_id),
+          vol_(db,
+               "INSERT INTO volumes (run_id, address, byte_offset, byte_length, description, "
+               "allocated, is_table) VALUES (?,?,?,?,?,?,?)"),
+          fsys_(db,
+                "INSERT INTO file_systems (run_id, volume_address, byte_offset, type, "
+                "block_size, block_count) VALUES (?,?,?,?,?,?)"),
+          file_(db,
+                "INSERT INTO files (run_id, fs_id, path, name, stream, meta_address, name_type, "
+                "meta_type, size, name_allocated, meta_allocated, deleted, mtime, atime, ctime, "
+                "crtime, mode, uid, gid, content_read, content_error, md5, sha1, sha256, "
+                "mime_type, type_description, extension_mismatch, hash_status) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+          content_(db,
+                   "UPDATE files SET content_read=?, content_error=?, md5=?, sha1=?, sha256=?, "
+                   "mime_type=?, type_description=?, extension_mismatch=?, hash_status=? "
+                   "WHERE id=?"),
+          hit_(db,
+               "INSERT INTO hits (run_id, file_id, kind, name, category, severity, detail) "
+               "VALUES (?,?,?,?,?,?,?)"),
+          err_(db,
+               "INSERT INTO scan_errors (run_id, volume_address, byte_offset, message) "
+               "VALUES (?,?,?,?)") {}
+
+    bool ok() const {
+        return vol_.ok() && fsys_.ok() && file_.ok() && content_.ok() && hit_.ok() && err_.ok();
+    }
+
+    bool volume(const VolumeEntry& v) {
+        vol_.bind(1, run_);
+        vol_.bind(2, v.index);
+        vol_.bind(3, static_cast<std::int64_t>(v.offset));
+        vol_.bind(4, static_cast<std::int64_t>(v.length));
+        vol_.bind(5, v.description);
+        vol_.bind(6, v.allocated ? 1 : 0);
+        vol_.bind(7, v.is_table ? 1 : 0);
+        return done(vol_);
+    }
+
+    // The new row's id is sqlite3_last_insert_rowid.
+    bool file_system(const FileSystemEntry& f) {
+        fsys_.bind(1, run_);
+        if (f.volume >= 0) fsys_.bind(2, f.volume);
+        fsys_.bind(3, static_cast<std::int64_t>(f.offset));
+        fsys_.bind(4, f.type);
+        fsys_.bind(5, f.block_size);
+        fsys_.bind(6, static_cast<std::int64_t>(f.block_count));
+        return done(fsys_);
+    }
+
+    // The entry with whatever content findings it carries; `row` gets the new id.
+    bool file(const FileEntry& f, std::int64_t fs_id, std::int64_t* row = nullptr) {
+        int i = 1;
+        file_.bind(i++, run_);
+        file_.bind(i++, fs_id);
+        file_.bind(i++, f.path);
+        file_.bind(i++, f.name);
+        bind_text_or_null(file_, i++, f.stream);
+        file_.bind(i++, static_cast<std::int64_t>(f.meta_address));
+        file_.bind(i++, std::string(1, f.name_type));
+        file_.bind(i++, std::string(1, f.meta_type));
+        file_.bind(i++, static_cast<std::int64_t>(f.size));
+        file_.bind(i++, f.name_allocated ? 1 : 0);
+        file_.bind(i++, f.meta_allocated ? 1 : 0);
+        file_.bind(i++, f.deleted() ? 1 : 0);
+        for (std::int64_t t : {f.modified, f.accessed, f.changed, f.created}) {
+            if (t)
+                file_.bind(i++, t);
+            else
+                file_.bind_null(i++);
+        }
+        file_.bind(i++, f.mode);
+        file_.bind(i++, f.uid);
+        file_.bind(i++, f.gid);
+        i = bind_content(file_, i, f.content_read, f.content_error, f.findings);
+        if (!done(file_)) return false;
+        std::int64_t id = sqlite3_last_insert_rowid(db_);
+        if (row) *row = id;
+        return hits(id, f.findings.hits);
+    }
+
+    // A file's content findings, onto the row file() wrote before.
+    bool content(std::int64_t file_id, const ContentResult& r) {
+        int i = bind_content(content_, 1, r.content_read, r.content_error, r.findings);
+        content_.bind(i, file_id);
+        return done(content_) && hits(file_id, r.findings.hits);
+    }
+
+    bool error(const WalkError& e) {
+        err_.bind(1, run_);
+        if (e.volume >= 0) err_.bind(2, e.volume);
+        err_.bind(3, static_cast<std::int64_t>(e.offset));
+        err_.bind(4, e.message);
+        return done(err_);
+    }
+
+  private:
+    static bool done(Statement& s) {
+        bool ok = s.step() == SQLITE_DONE;
+        s.reset();
+        return ok;
+    }
+
+    // content_read, content_error, md5, sha1, sha256, mime_type, type_description,
+    // extension_mismatch, hash_status from column `i`; returns the next column.
+    static int bind_content(Statement& s, int i, bool read, const std::string& error,
+                            const FileFindings& found) {
+        s.bind(i++, read ? 1 : 0);
+        bind_text_or_null(s, i++, error);
+        const auto& h = found.hashes;
+        for (const std::string* v :
+             {&h.md5, &h.sha1, &h.sha256, &found.mime_type, &found.type_description}) {
+            bind_text_or_null(s, i++, read ? *v : std::string());
+        }
+        s.bind(i++, found.extension_mismatch ? 1 : 0);
+        bind_text_or_null(s, i++, found.hash_status);
+        return i;
+    }
+
+    bool hits(std::int64_t file_id, const std::vector<Hit>& found) {
+        for (const Hit& h : found) {
+            int j = 1;
+            hit_.bind(j++, run_);
+            hit_.bind(j++, file_id);
+            for (const std::string* v : {&h.kind, &h.name, &h.category, &h.severity})
+                bind_text_or_null(hit_, j++, *v);
+            hit_.bind(j++, h.detail.empty() ? std::string("{}") : h.detail);
+            if (!done(hit_)) return false;
+        }
+        return true;
+    }
+
+    sqlite3* db_;
+    std::int64_t run_;
+    Statement vol_, fsys_, file_, content_, hit_, err_;
+};
+
+// Who runs a triage: enough to tell later whether that process is still alive. The
+// process start time (in clock ticks since boot) tells a reused pid apart; the boot id
+// tells a reboot apart.
+struct Owner {
+    std::int64_t pid = 0;
+    std::string boot_id;
+    std::int64_t start = 0;
+};
+
+std::string current_boot_id() {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string id;
+    std::getline(in, id);
+    return id;
+}
+
+// Field 22 of /proc/PID/stat, or 0 when there is no such process.
+std::int64_t process_start(std::int64_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    if (!std::getline(in, stat)) return 0;
+    auto paren = stat.rfind(')');  // the command name may hold spaces and parentheses
+    if (paren == std::string::npos) return 0;
+    std::istringstream fields(stat.substr(paren + 1));
+    std::string field;
+    for (int i = 3; i <= 22 && fields >> field; ++i) {
+        if (i == 22) return std::stoll(field);
+    }
+    return 0;
+}
+
+Owner this_process() {
+    Owner me;
+    me.pid = ::getpid();
+    me.boot_id = current_boot_id();
+    me.start = process_start(me.pid);
+    return me;
+}
+
+bool still_running(const Owner& owner) {
+    if (owner.pid <= 0 || owner.boot_id.empty() || owner.boot_id != current_boot_id()) return false;
+    std::int64_t start = process_start(owner.pid);
+    return start != 0 && start == owner.start;
+}
+
+// One thing the walk reported, queued for the thread that writes the database.
+struct WalkEvent {
+    enum Kind { VolumeSystem, FileSystem, Entry, Content, Error } kind = Entry;
+    std::uint64_t ordinal = 0;
+    bool content_follows = false;
+    std::string volume_system;
+    std::vector<VolumeEntry> volumes;
+    FileSystemEntry file_system;
+    FileEntry entry;
+    ContentResult content;
+    WalkError error;
+};
+
+// The walk's side of the stream: a bounded queue, so a slow disk under the database
+// holds the walk back instead of letting rows pile up in memory.
+class QueueSink : public WalkSink {
+  public:
+    static constexpr std::size_t kCapacity = 4096;
+
+    void volume_system(const std::string& type, const std::vector<VolumeEntry>& volumes) override {
+        WalkEvent e;
+        e.kind = WalkEvent::VolumeSystem;
+        e.volume_system = type;
+        e.volumes = volumes;
+        push(std::move(e));
+    }
+    void file_system(int, const FileSystemEntry& fs) override {
+        WalkEvent e;
+        e.kind = WalkEvent::FileSystem;
+        e.file_system = fs;
+        push(std::move(e));
+    }
+    void entry(std::uint64_t ordinal, const FileEntry& entry, bool content_follows) override {
+        WalkEvent e;
+        e.kind = WalkEvent::Entry;
+        e.ordinal = ordinal;
+        e.entry = entry;
+        e.content_follows = content_follows;
+        push(std::move(e));
+    }
+    void content(std::uint64_t ordinal, ContentResult result) override {
+        WalkEvent e;
+        e.kind = WalkEvent::Content;
+        e.ordinal = ordinal;
+        e.content = std::move(result);
+        push(std::move(e));
+    }
+    void error(const WalkError& error) override {
+        WalkEvent e;
+        e.kind = WalkEvent::Error;
+        e.error = error;
+        push(std::move(e));
+    }
+
+    // The walk has ended: no more events.
+    void close() {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        not_empty_.notify_all();
+    }
+
+    // Moves everything queued into `out`, waiting up to `wait` for something to come.
+    // False once the queue is closed and empty.
+    bool take(std::deque<WalkEvent>& out, std::chrono::milliseconds wait) {
+        std::unique_lock lock(mutex_);
+        not_empty_.wait_for(lock, wait, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty() && closed_) return false;
+        out.swap(queue_);
+        not_full_.notify_all();
+        return true;
+    }
+
+  private:
+    void push(WalkEvent e) {
+        std::unique_lock lock(mutex_);
+        not_full_.wait(lock, [&] { return queue_.size() < kCapacity; });
+        queue_.push_back(std::move(e));
+        if (queue_.size() == 1) not_empty_.notify_one();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable not_full_, not_empty_;
+    std::deque<WalkEvent> queue_;
+    bool closed_ = false;
+};
 
 }  // namespace
 
@@ -223,21 +546,28 @@ Status CaseDatabase::migrate() {
                               std::to_string(version) + ", newer than this Exhibit understands (" +
                               std::to_string(kCaseSchemaVersion) + ")");
     }
+    // Foreign keys off while migrating, so a step may rebuild a table others refer to
+    // (the pragma is a no-op inside a transaction, hence here).
+    if (version < kCaseSchemaVersion) {
+        if (auto s = exec("PRAGMA foreign_keys=OFF;"); !s) return s;
+    }
     for (int v = version; v < kCaseSchemaVersion; ++v) {
         std::string step = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
                            "PRAGMA user_version=" + std::to_string(v + 1) + "; COMMIT;";
         if (auto s = exec(step); !s) {
             (void)exec("ROLLBACK;");
+            (void)exec("PRAGMA foreign_keys=ON;");
             return s;
         }
     }
-    return ok();
+    return exec("PRAGMA foreign_keys=ON;");
 }
 
 Expected<std::int64_t> CaseDatabase::begin_run(const SourceInfo& source) {
     Statement s(db_,
                 "INSERT INTO triage_runs (source_kind, source_path, source_size, sector_size, "
-                "device_model, device_serial, started, status) VALUES (?,?,?,?,?,?,?,'running')");
+                "device_model, device_serial, started, status, owner_pid, owner_boot_id, "
+                "owner_start, heartbeat) VALUES (?,?,?,?,?,?,?,'running',?,?,?,?7)");
     if (!s.ok()) return db_error(db_, "cannot prepare a triage run");
     s.bind(1, std::string(to_string(source.kind)));
     s.bind(2, source.path);
@@ -248,6 +578,10 @@ Expected<std::int64_t> CaseDatabase::begin_run(const SourceInfo& source) {
         s.bind(6, source.device->serial);
     }
     s.bind(7, utc_timestamp());
+    const Owner me = this_process();
+    s.bind(8, me.pid);
+    s.bind(9, me.boot_id);
+    s.bind(10, me.start);
     if (s.step() != SQLITE_DONE) return db_error(db_, "cannot record a triage run");
     return sqlite3_last_insert_rowid(db_);
 }
@@ -260,125 +594,27 @@ Status CaseDatabase::record_walk(std::int64_t run_id, const WalkResult& walk) {
         (void)exec("ROLLBACK;");
         return e;
     };
-    Statement vol(db_,
-                  "INSERT INTO volumes (run_id, address, byte_offset, byte_length, description, "
-                  "allocated, is_table) VALUES (?,?,?,?,?,?,?)");
-    Statement fsys(db_,
-                   "INSERT INTO file_systems (run_id, volume_address, byte_offset, type, "
-                   "block_size, block_count) VALUES (?,?,?,?,?,?)");
-    Statement file(db_,
-                   "INSERT INTO files (run_id, fs_id, path, name, stream, meta_address, name_type, "
-                   "meta_type, size, name_allocated, meta_allocated, deleted, mtime, atime, ctime, "
-                   "crtime, mode, uid, gid, content_read, content_error, md5, sha1, sha256, "
-                   "mime_type, type_description, extension_mismatch, hash_status) "
-                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    Statement hit(db_,
-                  "INSERT INTO hits (run_id, file_id, kind, name, category, severity, detail) "
-                  "VALUES (?,?,?,?,?,?,?)");
-    Statement err(db_,
-                  "INSERT INTO scan_errors (run_id, volume_address, byte_offset, message) "
-                  "VALUES (?,?,?,?)");
-    if (!vol.ok() || !fsys.ok() || !file.ok() || !hit.ok() || !err.ok())
-        return fail("cannot prepare inserts");
-
+    RunWriter writer(db_, run_id);
+    if (!writer.ok()) return fail("cannot prepare inserts");
     for (const auto& v : walk.volumes) {
-        vol.bind(1, run_id);
-        vol.bind(2, v.index);
-        vol.bind(3, static_cast<std::int64_t>(v.offset));
-        vol.bind(4, static_cast<std::int64_t>(v.length));
-        vol.bind(5, v.description);
-        vol.bind(6, v.allocated ? 1 : 0);
-        vol.bind(7, v.is_table ? 1 : 0);
-        if (vol.step() != SQLITE_DONE) return fail("cannot record a volume");
-        vol.reset();
+        if (!writer.volume(v)) return fail("cannot record a volume");
     }
     std::vector<std::int64_t> fs_ids;
     for (const auto& f : walk.file_systems) {
-        fsys.bind(1, run_id);
-        if (f.volume >= 0) fsys.bind(2, f.volume);
-        fsys.bind(3, static_cast<std::int64_t>(f.offset));
-        fsys.bind(4, f.type);
-        fsys.bind(5, f.block_size);
-        fsys.bind(6, static_cast<std::int64_t>(f.block_count));
-        if (fsys.step() != SQLITE_DONE) return fail("cannot record a file system");
-        fsys.reset();
+        if (!writer.file_system(f)) return fail("cannot record a file system");
         fs_ids.push_back(sqlite3_last_insert_rowid(db_));
     }
     std::size_t in_batch = 0;
     for (const auto& f : walk.files) {
-        int i = 1;
-        file.bind(i++, run_id);
-        file.bind(i++, fs_ids.at(static_cast<std::size_t>(f.file_system)));
-        file.bind(i++, f.path);
-        file.bind(i++, f.name);
-        if (f.stream.empty())
-            file.bind_null(i++);
-        else
-            file.bind(i++, f.stream);
-        file.bind(i++, static_cast<std::int64_t>(f.meta_address));
-        file.bind(i++, std::string(1, f.name_type));
-        file.bind(i++, std::string(1, f.meta_type));
-        file.bind(i++, static_cast<std::int64_t>(f.size));
-        file.bind(i++, f.name_allocated ? 1 : 0);
-        file.bind(i++, f.meta_allocated ? 1 : 0);
-        file.bind(i++, f.deleted() ? 1 : 0);
-        for (std::int64_t t : {f.modified, f.accessed, f.changed, f.created}) {
-            if (t)
-                file.bind(i++, t);
-            else
-                file.bind_null(i++);
-        }
-        file.bind(i++, f.mode);
-        file.bind(i++, f.uid);
-        file.bind(i++, f.gid);
-        file.bind(i++, f.content_read ? 1 : 0);
-        if (f.content_error.empty())
-            file.bind_null(i++);
-        else
-            file.bind(i++, f.content_error);
-        const auto& h = f.findings.hashes;
-        for (const std::string* v :
-             {&h.md5, &h.sha1, &h.sha256, &f.findings.mime_type, &f.findings.type_description}) {
-            if (v->empty() || !f.content_read)
-                file.bind_null(i++);
-            else
-                file.bind(i++, *v);
-        }
-        file.bind(i++, f.findings.extension_mismatch ? 1 : 0);
-        if (f.findings.hash_status.empty())
-            file.bind_null(i++);
-        else
-            file.bind(i++, f.findings.hash_status);
-        if (file.step() != SQLITE_DONE) return fail("cannot record file " + f.path);
-        file.reset();
-        std::int64_t file_id = sqlite3_last_insert_rowid(db_);
-        for (const Hit& found : f.findings.hits) {
-            int j = 1;
-            hit.bind(j++, run_id);
-            hit.bind(j++, file_id);
-            for (const std::string* v :
-                 {&found.kind, &found.name, &found.category, &found.severity}) {
-                if (v->empty())
-                    hit.bind_null(j++);
-                else
-                    hit.bind(j++, *v);
-            }
-            hit.bind(j++, found.detail.empty() ? std::string("{}") : found.detail);
-            if (hit.step() != SQLITE_DONE) return fail("cannot record a hit on " + f.path);
-            hit.reset();
-        }
+        if (!writer.file(f, fs_ids.at(static_cast<std::size_t>(f.file_system))))
+            return fail("cannot record file " + f.path);
         if (++in_batch == kBatch) {
             in_batch = 0;
             if (auto s = exec("COMMIT; BEGIN IMMEDIATE;"); !s) return s;
         }
     }
     for (const auto& e : walk.errors) {
-        err.bind(1, run_id);
-        if (e.volume >= 0) err.bind(2, e.volume);
-        err.bind(3, static_cast<std::int64_t>(e.offset));
-        err.bind(4, e.message);
-        if (err.step() != SQLITE_DONE) return fail("cannot record a scan error");
-        err.reset();
+        if (!writer.error(e)) return fail("cannot record a scan error");
     }
     return exec("COMMIT;");
 }
@@ -462,7 +698,14 @@ Expected<std::vector<TriageRun>> CaseDatabase::runs() const {
         "(SELECT COUNT(*) FROM files f WHERE f.run_id = r.id), "
         "(SELECT COUNT(*) FROM files f WHERE f.run_id = r.id AND f.content_read), "
         "(SELECT IFNULL(SUM(size),0) FROM files f WHERE f.run_id = r.id AND f.content_read), "
-        "(SELECT COUNT(*) FROM scan_errors e WHERE e.run_id = r.id) "
+        "(SELECT COUNT(*) FROM scan_errors e WHERE e.run_id = r.id), "
+        "IFNULL(r.volume_system,''), r.files_to_read, r.bytes_to_read, IFNULL(r.position,''), "
+        "(SELECT COUNT(*) FROM volumes v WHERE v.run_id = r.id AND v.allocated), "
+        "(SELECT IFNULL(SUM(byte_length),0) FROM volumes v WHERE v.run_id = r.id AND "
+        "v.allocated), "
+        "(SELECT IFNULL(SUM(byte_length),0) FROM volumes v WHERE v.run_id = r.id AND NOT "
+        "v.allocated AND NOT v.is_table), "
+        "(SELECT COUNT(*) FROM file_systems s WHERE s.run_id = r.id), IFNULL(r.owner_pid,0) "
         "FROM triage_runs r ORDER BY r.id");
     if (!s.ok()) return db_error(db_, "cannot query triage runs");
     std::vector<TriageRun> out;
@@ -478,11 +721,215 @@ Expected<std::vector<TriageRun>> CaseDatabase::runs() const {
         r.files_hashed = static_cast<std::uint64_t>(s.integer(6));
         r.bytes_read = static_cast<std::uint64_t>(s.integer(7));
         r.errors = static_cast<std::uint64_t>(s.integer(8));
+        r.volume_system = s.text(9);
+        r.files_to_read = static_cast<std::uint64_t>(s.integer(10));
+        r.bytes_to_read = static_cast<std::uint64_t>(s.integer(11));
+        r.position = s.text(12);
+        r.partitions = static_cast<std::uint64_t>(s.integer(13));
+        r.partitioned_bytes = static_cast<std::uint64_t>(s.integer(14));
+        r.unpartitioned_bytes = static_cast<std::uint64_t>(s.integer(15));
+        r.file_systems = static_cast<std::uint64_t>(s.integer(16));
+        r.owner_pid = s.integer(17);
         out.push_back(r);
     }
     if (rc != SQLITE_DONE) return db_error(db_, "cannot read triage runs");
     return out;
 }
+
+Expected<TriageRun> CaseDatabase::run(std::int64_t run_id) const {
+    auto all = runs();
+    if (!all) return all.error();
+    for (const auto& r : *all) {
+        if (r.id == run_id) return r;
+    }
+    return make_error(ErrorKind::Internal, "triage run " + std::to_string(run_id) + " vanished");
+}
+
+Expected<std::vector<TriageRun>> CaseDatabase::mark_interrupted_runs() {
+    Statement running(db_,
+                      "SELECT id, IFNULL(owner_pid,0), IFNULL(owner_boot_id,''), "
+                      "IFNULL(owner_start,0), IFNULL(heartbeat,''), IFNULL(position,'') "
+                      "FROM triage_runs WHERE status = 'running'");
+    Statement mark(db_,
+                   "UPDATE triage_runs SET status='interrupted', finished=NULLIF(?,''), "
+                   "stopped_at=? WHERE id=? AND status='running'");
+    if (!running.ok() || !mark.ok()) return db_error(db_, "cannot look for interrupted runs");
+    std::vector<std::int64_t> marked;
+    int rc;
+    while ((rc = running.step()) == SQLITE_ROW) {
+        Owner owner{running.integer(1), running.text(2), running.integer(3)};
+        if (still_running(owner)) continue;
+        std::string heartbeat = running.text(4), position = running.text(5);
+        std::string why = "interrupted: the triage process";
+        if (owner.pid > 0) why += " (pid " + std::to_string(owner.pid) + ")";
+        why += " ended without finishing the run";
+        if (!heartbeat.empty()) why += "; last commit " + heartbeat;
+        if (!position.empty()) why += ", at " + position;
+        mark.bind(1, heartbeat);
+        mark.bind(2, why);
+        mark.bind(3, running.integer(0));
+        if (mark.step() != SQLITE_DONE) return db_error(db_, "cannot mark a run interrupted");
+        mark.reset();
+        marked.push_back(running.integer(0));
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "cannot look for interrupted runs");
+    std::vector<TriageRun> out;
+    for (std::int64_t id : marked) {
+        auto r = run(id);
+        if (!r) return r.error();
+        out.push_back(*r);
+    }
+    return out;
+}
+
+namespace {
+
+// The database side of a streamed triage: writes each event as it comes, commits every
+// kBatchRows rows or kBatchSeconds, and keeps the run row's position current so that a
+// run cut short (even by SIGKILL) says where it was at its last commit.
+class RunStream {
+  public:
+    static constexpr std::size_t kBatchRows = 5000;
+    static constexpr auto kBatchTime = std::chrono::seconds(1);
+    static constexpr auto kHeartbeat = std::chrono::seconds(5);
+
+    RunStream(sqlite3* db, std::int64_t run_id)
+        : db_(db),
+          run_id_(run_id),
+          writer_(db, run_id),
+          progress_(db,
+                    "UPDATE triage_runs SET heartbeat=?, position=?, files_to_read=?, "
+                    "bytes_to_read=?, volume_system=NULLIF(?,'') WHERE id=?") {}
+
+    Status check() const {
+        if (!writer_.ok() || !progress_.ok()) return db_error(db_, "cannot prepare inserts");
+        return ok();
+    }
+
+    Status write(WalkEvent& e) {
+        if (auto s = begin(); !s) return s;
+        switch (e.kind) {
+            case WalkEvent::VolumeSystem:
+                volume_system_ = e.volume_system;
+                for (const auto& v : e.volumes) {
+                    if (!writer_.volume(v)) return db_error(db_, "cannot record a volume");
+                    ++rows_;
+                }
+                break;
+            case WalkEvent::FileSystem:
+                if (!writer_.file_system(e.file_system))
+                    return db_error(db_, "cannot record a file system");
+                fs_ids_.push_back(sqlite3_last_insert_rowid(db_));
+                where_ = e.file_system.type + " at byte " + std::to_string(e.file_system.offset);
+                if (e.file_system.volume >= 0)
+                    where_ += " (partition " + std::to_string(e.file_system.volume) + ")";
+                ++rows_;
+                break;
+            case WalkEvent::Entry: {
+                std::int64_t id = 0;
+                const FileEntry& f = e.entry;
+                if (!writer_.file(f, fs_ids_.at(static_cast<std::size_t>(f.file_system)), &id))
+                    return db_error(db_, "cannot record file " + f.path);
+                ++entries_;
+                ++rows_;
+                if (e.content_follows) {
+                    awaiting_[e.ordinal] = id;
+                    ++files_to_read_;
+                    bytes_to_read_ += f.size;
+                }
+                break;
+            }
+            case WalkEvent::Content: {
+                auto it = awaiting_.find(e.ordinal);
+                if (it == awaiting_.end()) {
+                    return make_error(ErrorKind::Internal,
+                                      "content for an entry never recorded (walk order broken)");
+                }
+                if (!writer_.content(it->second, e.content))
+                    return db_error(db_, "cannot record the content of a file");
+                awaiting_.erase(it);
+                ++files_read_;
+                ++rows_;
+                break;
+            }
+            case WalkEvent::Error:
+                if (!writer_.error(e.error)) return db_error(db_, "cannot record a scan error");
+                ++rows_;
+                break;
+        }
+        return ok();
+    }
+
+    // Commits when the batch is big or old enough; refreshes the heartbeat now and then
+    // even when the walk is busy inside one large file.
+    Status commit_if_due() {
+        auto now = std::chrono::steady_clock::now();
+        if (in_transaction_ && (rows_ >= kBatchRows || now - batch_start_ >= kBatchTime))
+            return commit();
+        if (!in_transaction_ && now - last_commit_ >= kHeartbeat) {
+            if (auto s = begin(); !s) return s;
+            return commit();
+        }
+        return ok();
+    }
+
+    Status commit() {
+        if (!in_transaction_) return ok();
+        progress_.bind(1, utc_timestamp());
+        progress_.bind(2, position());
+        progress_.bind(3, static_cast<std::int64_t>(files_to_read_));
+        progress_.bind(4, static_cast<std::int64_t>(bytes_to_read_));
+        progress_.bind(5, volume_system_);
+        progress_.bind(6, run_id_);
+        bool updated = progress_.step() == SQLITE_DONE;
+        progress_.reset();
+        if (!updated) return db_error(db_, "cannot record the run's progress");
+        if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return db_error(db_, "cannot commit triage rows");
+        in_transaction_ = false;
+        rows_ = 0;
+        last_commit_ = std::chrono::steady_clock::now();
+        return ok();
+    }
+
+    void rollback() {
+        if (in_transaction_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        in_transaction_ = false;
+    }
+
+    // Where the run is, in words: the file system and how far it got.
+    std::string position() const {
+        std::string text = where_.empty() ? std::string("before the first file system") : where_;
+        return text + ": " + std::to_string(entries_) + " entries recorded, " +
+               std::to_string(files_read_) + " of " + std::to_string(files_to_read_) +
+               " files read so far";
+    }
+
+  private:
+    Status begin() {
+        if (in_transaction_) return ok();
+        if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+            return db_error(db_, "cannot start a transaction");
+        in_transaction_ = true;
+        batch_start_ = std::chrono::steady_clock::now();
+        return ok();
+    }
+
+    sqlite3* db_;
+    std::int64_t run_id_;
+    RunWriter writer_;
+    Statement progress_;
+    std::vector<std::int64_t> fs_ids_;
+    std::unordered_map<std::uint64_t, std::int64_t> awaiting_;  // ordinal -> files.id
+    std::string volume_system_, where_;
+    std::uint64_t entries_ = 0, files_to_read_ = 0, bytes_to_read_ = 0, files_read_ = 0;
+    std::size_t rows_ = 0;
+    bool in_transaction_ = false;
+    std::chrono::steady_clock::time_point batch_start_{},
+        last_commit_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
 
 Expected<std::map<std::string, std::uint64_t>> CaseDatabase::hit_counts(std::int64_t run_id) const {
     Statement s(db_, "SELECT kind, COUNT(*) FROM hits WHERE run_id = ? GROUP BY kind");
@@ -496,28 +943,62 @@ Expected<std::map<std::string, std::uint64_t>> CaseDatabase::hit_counts(std::int
     return out;
 }
 
-Expected<TriageRun> triage_source(Source& source, CaseDatabase& db, const WalkOptions& options,
-                                  JobProgress& progress, const std::atomic<bool>& cancel) {
-    auto run_id = db.begin_run(source.info());
-    if (!run_id) return run_id.error();
-    WalkOptions with_content = options;
-    with_content.read_content = true;
-    auto walk = walk_file_systems(source, progress, cancel, with_content);
-    std::string status = "completed", stopped_at;
-    if (!walk) {
-        status = walk.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
-        stopped_at = walk.error().message;
-    } else if (auto s = db.record_walk(*run_id, *walk); !s) {
-        (void)db.finish_run(*run_id, "failed", s.error().message);
+Expected<TriageRun> CaseDatabase::stream_run(std::int64_t run_id, Source& source,
+                                             const WalkOptions& options, JobProgress& progress,
+                                             const std::atomic<bool>& cancel) {
+    RunStream stream(db_, run_id);
+    if (auto s = stream.check(); !s) {
+        (void)finish_run(run_id, "failed", s.error().message);
         return s.error();
     }
-    if (auto s = db.finish_run(*run_id, status, stopped_at); !s) return s.error();
-    auto runs = db.runs();
-    if (!runs) return runs.error();
-    for (const auto& r : *runs) {
-        if (r.id == *run_id) return r;
+    WalkOptions with_content = options;
+    with_content.read_content = true;
+    QueueSink sink;
+    std::atomic<bool> stop{cancel.load()};  // the operator's cancel, or a database failure
+    Status walked = ok();
+    std::thread walker([&] {
+        walked = walk_file_systems(source, progress, stop, with_content, sink);
+        sink.close();
+    });
+    std::optional<Error> db_failure;
+    std::deque<WalkEvent> batch;
+    while (sink.take(batch, std::chrono::milliseconds(100))) {
+        if (cancel.load(std::memory_order_relaxed)) stop = true;
+        for (auto& e : batch) {
+            if (db_failure) break;  // keep draining so the walk can end
+            if (auto s = stream.write(e); !s) db_failure = s.error();
+        }
+        batch.clear();
+        if (!db_failure) {
+            if (auto s = stream.commit_if_due(); !s) db_failure = s.error();
+        }
+        if (db_failure) stop = true;
     }
-    return make_error(ErrorKind::Internal, "triage run " + std::to_string(*run_id) + " vanished");
+    walker.join();
+    if (!db_failure) {
+        if (auto s = stream.commit(); !s) db_failure = s.error();
+    }
+    if (db_failure) {
+        stream.rollback();
+        (void)finish_run(run_id, "failed", db_failure->message + "; " + stream.position());
+        return *db_failure;
+    }
+    std::string status = "completed", stopped_at;
+    if (!walked) {
+        status = walked.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
+        stopped_at = walked.error().message + "; " + stream.position();
+    }
+    if (auto s = finish_run(run_id, status, stopped_at); !s) return s.error();
+    return run(run_id);
+}
+
+Expected<TriageRun> triage_source(Source& source, CaseDatabase& db, const WalkOptions& options,
+                                  JobProgress& progress, const std::atomic<bool>& cancel) {
+    auto stale = db.mark_interrupted_runs();
+    if (!stale) return stale.error();
+    auto run_id = db.begin_run(source.info());
+    if (!run_id) return run_id.error();
+    return db.stream_run(*run_id, source, options, progress, cancel);
 }
 
 }  // namespace exhibit

@@ -15,6 +15,11 @@ namespace exhibit {
 namespace {
 
 constexpr std::size_t kSniff = 64 * 1024;  // what libmagic needs for nearly every type
+// Text gets the full magic database over its first 512 bytes only. No early rule claims
+// plain text, so libmagic (5.44) tries every rule of its database on it: about 2 ms per
+// call at 512 bytes, 7 to 10 ms at 64 KiB, which made typing most of a triage's time.
+// The rules for text (markup, scripts, mail, PEM, ...) look at the start.
+constexpr std::size_t kTextSniff = 512;
 
 struct MagicCloser {
     void operator()(magic_t m) const { magic_close(m); }
@@ -32,7 +37,11 @@ Magic open_magic(int flags) {
 class FileTypeScanner final : public Scanner {
   public:
     // One libmagic handle per worker: a magic_t is not safe to share between threads.
-    FileTypeScanner() : mime_(open_magic(MAGIC_MIME_TYPE)), text_(open_magic(MAGIC_NONE)) {}
+    FileTypeScanner()
+        : mime_(open_magic(MAGIC_MIME_TYPE)),
+          text_(open_magic(MAGIC_NONE)),
+          builtin_mime_(open_magic(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_SOFT)),
+          builtin_text_(open_magic(MAGIC_NO_CHECK_SOFT)) {}
 
     void begin(const FileEntry& file) override {
         head_.clear();
@@ -43,16 +52,34 @@ class FileTypeScanner final : public Scanner {
         head_.insert(head_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
     }
     void finish(FileFindings& findings) override {
-        const char* mime = magic_buffer(mime_.get(), head_.data(), head_.size());
-        const char* text = magic_buffer(text_.get(), head_.data(), head_.size());
-        findings.mime_type = mime ? mime : "";
-        findings.type_description = text ? text : "";
+        // A cheap first look without the magic database: text or not.
+        std::string plain = describe(builtin_mime_, head_.size());
+        if (plain.starts_with("text/")) {
+            std::size_t n = std::min(head_.size(), kTextSniff);
+            findings.mime_type = describe(mime_, n);
+            // When the database adds nothing, its words would be the built-in ones.
+            findings.type_description = findings.mime_type == plain
+                                            ? describe(builtin_text_, head_.size())
+                                            : describe(text_, n);
+        } else {
+            findings.mime_type = describe(mime_, head_.size());
+            findings.type_description = findings.mime_type == "application/octet-stream"
+                                            ? describe(builtin_text_, head_.size())  // "data"
+                                            : describe(text_, head_.size());
+        }
         findings.extension_mismatch = extension_contradicts(name_, findings.mime_type);
     }
 
   private:
+    std::string describe(const Magic& magic, std::size_t bytes) const {
+        const char* out = magic_buffer(magic.get(), head_.data(), bytes);
+        return out ? out : "";
+    }
+
     Magic mime_;
     Magic text_;
+    Magic builtin_mime_;
+    Magic builtin_text_;
     std::vector<std::byte> head_;
     std::string name_;
 };

@@ -4,7 +4,8 @@
 
 namespace exhibit::triage_detail {
 
-ScanPool::ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers) {
+ScanPool::ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers, Done done)
+    : done_(std::move(done)) {
     if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
     for (unsigned i = 0; i < workers; ++i) {
         workers_.push_back(std::make_unique<Worker>());
@@ -32,18 +33,18 @@ void ScanPool::push(Item item) {
     w.changed.notify_all();
 }
 
-void ScanPool::begin_file(FileEntry* file) {
+void ScanPool::begin_file(const FileEntry* file, std::uint64_t ordinal) {
     current_ = next_;
     next_ = (next_ + 1) % workers_.size();
-    push({Item::Begin, file, {}, false, {}});
+    push({Item::Begin, file, ordinal, {}, false, {}});
 }
 
 void ScanPool::add_chunk(std::vector<std::byte> bytes) {
-    push({Item::Chunk, nullptr, std::move(bytes), false, {}});
+    push({Item::Chunk, nullptr, 0, std::move(bytes), false, {}});
 }
 
 void ScanPool::end_file(bool complete, std::string error) {
-    push({Item::End, nullptr, {}, complete, std::move(error)});
+    push({Item::End, nullptr, 0, {}, complete, std::move(error)});
 }
 
 void ScanPool::drain() {
@@ -58,7 +59,8 @@ void ScanPool::run(Worker& w, const std::vector<ScannerFactory>& factories) {
     std::vector<std::unique_ptr<Scanner>> scanners;
     for (const auto& make : factories)
         scanners.push_back(make());
-    FileEntry* file = nullptr;
+    const FileEntry* file = nullptr;
+    std::uint64_t ordinal = 0;
     for (;;) {
         Item item;
         {
@@ -72,6 +74,7 @@ void ScanPool::run(Worker& w, const std::vector<ScannerFactory>& factories) {
         switch (item.kind) {
             case Item::Begin:
                 file = item.file;
+                ordinal = item.ordinal;
                 for (auto& s : scanners)
                     s->begin(*file);
                 break;
@@ -80,12 +83,12 @@ void ScanPool::run(Worker& w, const std::vector<ScannerFactory>& factories) {
                     s->update(item.bytes);
                 break;
             case Item::End: {
-                FileFindings findings;
+                ContentResult result;
                 for (auto& s : scanners)
-                    s->finish(findings);
-                file->findings = std::move(findings);
-                file->content_read = item.complete;
-                file->content_error = std::move(item.error);
+                    s->finish(result.findings);
+                result.content_read = item.complete;
+                result.content_error = std::move(item.error);
+                done_(ordinal, std::move(result));
                 std::lock_guard lock(w.mutex);
                 --w.pending_files;
                 w.changed.notify_all();

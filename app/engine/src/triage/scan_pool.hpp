@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,14 +17,16 @@ namespace exhibit::triage_detail {
 
 class ScanPool {
   public:
-    ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers);
+    // `done` is called on the worker thread as each file is finished.
+    using Done = std::function<void(std::uint64_t ordinal, ContentResult result)>;
+    ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers, Done done);
     ~ScanPool();
     ScanPool(const ScanPool&) = delete;
     ScanPool& operator=(const ScanPool&) = delete;
 
     // Reader side, one file at a time: begin, any number of chunks, end.
     // `file` must stay valid until drain() returns.
-    void begin_file(FileEntry* file);
+    void begin_file(const FileEntry* file, std::uint64_t ordinal);
     void add_chunk(std::vector<std::byte> bytes);
     void end_file(bool complete, std::string error);
     // Waits until every file handed in so far is finished.
@@ -32,7 +35,8 @@ class ScanPool {
   private:
     struct Item {
         enum Kind { Begin, Chunk, End } kind = Begin;
-        FileEntry* file = nullptr;
+        const FileEntry* file = nullptr;
+        std::uint64_t ordinal = 0;
         std::vector<std::byte> bytes;
         bool complete = false;
         std::string error;
@@ -47,6 +51,7 @@ class ScanPool {
     void push(Item item);
     void run(Worker& worker, const std::vector<ScannerFactory>& factories);
 
+    Done done_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::size_t current_ = 0;
     std::size_t next_ = 0;

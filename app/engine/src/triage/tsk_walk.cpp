@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -62,16 +63,6 @@ struct FsDeleter {
     void operator()(TSK_FS_INFO* fs) const { tsk_fs_close(fs); }
 };
 
-// What the directory-walk callback needs.
-struct WalkContext {
-    WalkResult* result;
-    int file_system;
-    bool ntfs;
-    JobProgress* progress;
-    const std::atomic<bool>* cancel;
-    bool read_content;  // note each file's first block, for reading in disk order
-};
-
 // Content we can vouch for: regular files and streams whose metadata still describes
 // them. A deleted name whose MFT entry / inode now belongs to another file ("realloc")
 // would hash someone else's bytes, so it is not read.
@@ -89,6 +80,32 @@ std::uint64_t first_block(TSK_FS_FILE* file, const FileEntry& f) {
     if (!attr || !(attr->flags & TSK_FS_ATTR_NONRES) || !attr->nrd.run) return 0;
     return static_cast<std::uint64_t>(attr->nrd.run->addr);
 }
+
+// An entry whose content is read after its file system's directory walk, in disk order.
+struct PendingFile {
+    FileEntry entry;
+    std::uint64_t ordinal;
+};
+
+// What the directory-walk callback needs.
+struct WalkContext {
+    WalkSink* sink;
+    std::uint64_t* next_ordinal;  // across the whole walk
+    std::vector<PendingFile>* pending;
+    int file_system;
+    bool ntfs;
+    JobProgress* progress;
+    const std::atomic<bool>* cancel;
+    bool read_content;
+
+    void emit(const FileEntry& e) {
+        bool content = read_content && has_own_content(e);
+        std::uint64_t ordinal = (*next_ordinal)++;
+        sink->entry(ordinal, e, content);
+        if (content) pending->push_back({e, ordinal});
+        progress->add_entries(1);
+    }
+};
 
 FileEntry entry_for(const TSK_FS_FILE* file, const char* parent, int file_system) {
     FileEntry e;
@@ -117,7 +134,7 @@ FileEntry entry_for(const TSK_FS_FILE* file, const char* parent, int file_system
 // and named indexes ($Secure:$SII, $Quota:$O). Like fls, each becomes its own entry
 // "name:stream"; the plain name stands for the unnamed $DATA or the $I30 directory
 // index, and for entries with neither (deleted names whose MFT entry is gone).
-void add_ntfs_streams(TSK_FS_FILE* file, const FileEntry& entry, WalkResult& result) {
+void add_ntfs_streams(TSK_FS_FILE* file, const FileEntry& entry, WalkContext& ctx) {
     bool plain = false;
     std::vector<FileEntry> streams;
     int count = file->meta ? tsk_fs_file_attr_getsize(file) : 0;
@@ -142,9 +159,9 @@ void add_ntfs_streams(TSK_FS_FILE* file, const FileEntry& entry, WalkResult& res
         if (has_own_content(stream)) stream.first_block = first_block(file, stream);
         streams.push_back(std::move(stream));
     }
-    if (plain || streams.empty()) result.files.push_back(entry);
-    for (auto& s : streams)
-        result.files.push_back(std::move(s));
+    if (plain || streams.empty()) ctx.emit(entry);
+    for (const auto& s : streams)
+        ctx.emit(s);
 }
 
 TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE* file, const char* parent, void* data) {
@@ -154,11 +171,10 @@ TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE* file, const char* parent, void* data) {
     FileEntry entry = entry_for(file, parent, ctx->file_system);
     if (ctx->read_content && has_own_content(entry)) entry.first_block = first_block(file, entry);
     if (ctx->ntfs) {
-        add_ntfs_streams(file, entry, *ctx->result);
+        add_ntfs_streams(file, entry, *ctx);
     } else {
-        ctx->result->files.push_back(std::move(entry));
+        ctx->emit(entry);
     }
-    ctx->progress->add_done(1);
     return TSK_WALK_CONT;
 }
 
@@ -220,31 +236,24 @@ struct FileCloser {
 };
 using TskFile = std::unique_ptr<TSK_FS_FILE, FileCloser>;
 
-// Reads each file of file system `fs_index` once, in on-disk order, into the scan pool.
-void read_contents(TSK_FS_INFO* fs, int fs_index, WalkResult& result, triage_detail::ScanPool& pool,
-                   const WalkOptions& options, JobProgress& progress,
+// Reads each pending file once, in on-disk order, into the scan pool.
+void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
+                   triage_detail::ScanPool& pool, const WalkOptions& options, JobProgress& progress,
                    const std::atomic<bool>& cancel) {
-    std::vector<std::pair<std::uint64_t, std::size_t>> order;
-    for (std::size_t i = 0; i < result.files.size(); ++i) {
-        const FileEntry& f = result.files[i];
-        if (f.file_system == fs_index && has_own_content(f)) {
-            order.emplace_back(f.first_block, i);
-        }
-    }
     // Where evidence usually is first (read_priority), then disk order within a rank.
-    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-        int pa = read_priority(result.files[a.second]), pb = read_priority(result.files[b.second]);
-        return pa != pb ? pa < pb : a < b;
+    std::sort(pending.begin(), pending.end(), [](const PendingFile& a, const PendingFile& b) {
+        const int pa = read_priority(a.entry), pb = read_priority(b.entry);
+        return pa != pb ? pa < pb : a.entry.first_block < b.entry.first_block;
     });
-    std::vector<char> buffer(options.chunk_size);
-    for (auto [block, index] : order) {
+    for (const PendingFile& p : pending) {
         if (cancel.load(std::memory_order_relaxed)) break;
-        FileEntry& f = result.files[index];
-        pool.begin_file(&f);
+        const FileEntry& f = p.entry;
+        pool.begin_file(&f, p.ordinal);
         TskFile file(tsk_fs_file_open_meta(fs, nullptr, f.meta_address));
         if (!file) {
             pool.end_file(false, "cannot open inode " + std::to_string(f.meta_address) + ": " +
                                      tsk_message());
+            progress.add_done(f.size);
             continue;
         }
         bool complete = true;
@@ -252,23 +261,33 @@ void read_contents(TSK_FS_INFO* fs, int fs_index, WalkResult& result, triage_det
         auto* image = reinterpret_cast<ExternalImage*>(fs->img_info);
         const std::uint64_t failures_before = image->failed_reads;
         for (std::uint64_t offset = 0; offset < f.size;) {
-            std::size_t want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), f.size - offset));
+            if (cancel.load(std::memory_order_relaxed)) {
+                complete = false;
+                error = "the triage was cancelled after " + std::to_string(offset) + " of " +
+                        std::to_string(f.size) + " bytes";
+                break;
+            }
+            std::size_t want = static_cast<std::size_t>(
+                std::min<std::uint64_t>(options.chunk_size, f.size - offset));
+            // Read straight into the chunk the scanners get.
+            std::vector<std::byte> chunk(want);
+            auto* into = reinterpret_cast<char*>(chunk.data());
             ssize_t n = f.stream.empty()
-                            ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset),
-                                               buffer.data(), want, TSK_FS_FILE_READ_FLAG_NONE)
+                            ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset), into,
+                                               want, TSK_FS_FILE_READ_FLAG_NONE)
                             : tsk_fs_file_read_type(
                                   file.get(), static_cast<TSK_FS_ATTR_TYPE_ENUM>(f.stream_type),
-                                  f.stream_id, static_cast<TSK_OFF_T>(offset), buffer.data(), want,
+                                  f.stream_id, static_cast<TSK_OFF_T>(offset), into, want,
                                   TSK_FS_FILE_READ_FLAG_NONE);
             if (n <= 0) {
                 complete = false;
                 error = "content unreadable at offset " + std::to_string(offset) + " of " +
                         std::to_string(f.size) + ": " + tsk_message();
+                progress.add_done(f.size - offset);  // given up: done, so the total is reached
                 break;
             }
-            auto* bytes = reinterpret_cast<const std::byte*>(buffer.data());
-            pool.add_chunk(std::vector<std::byte>(bytes, bytes + n));
+            chunk.resize(static_cast<std::size_t>(n));
+            pool.add_chunk(std::move(chunk));
             progress.add_done(static_cast<std::uint64_t>(n));
             offset += static_cast<std::uint64_t>(n);
         }
@@ -281,55 +300,108 @@ void read_contents(TSK_FS_INFO* fs, int fs_index, WalkResult& result, triage_det
         }
         pool.end_file(complete, std::move(error));
     }
-    pool.drain();  // workers hold pointers into result.files; the next walk may grow it
+    pool.drain();  // workers hold pointers into `pending`
 }
 
-// Opens and walks the file system at `offset`; failures are recorded, not returned.
-void walk_one(TSK_IMG_INFO* img, int volume, std::uint64_t offset, WalkResult& result,
-              const WalkOptions& options, triage_detail::ScanPool* pool, JobProgress& progress,
-              const std::atomic<bool>& cancel) {
+// What one walk carries from file system to file system.
+struct WalkState {
+    TSK_IMG_INFO* img;
+    WalkSink& sink;
+    const WalkOptions& options;
+    triage_detail::ScanPool* pool;
+    JobProgress& progress;
+    const std::atomic<bool>& cancel;
+    int file_systems = 0;
+    std::uint64_t next_ordinal = 0;
+};
+
+// Opens and walks the file system at `offset`; failures go to the sink, not returned.
+void walk_one(WalkState& w, int volume, std::uint64_t offset) {
     std::unique_ptr<TSK_FS_INFO, FsDeleter> fs(
-        tsk_fs_open_img(img, static_cast<TSK_OFF_T>(offset), TSK_FS_TYPE_DETECT));
+        tsk_fs_open_img(w.img, static_cast<TSK_OFF_T>(offset), TSK_FS_TYPE_DETECT));
     if (!fs) {
-        result.errors.push_back(
-            {volume, offset,
-             "no file system TSK can open at byte " + std::to_string(offset) +
-                 (volume >= 0 ? " (partition " + std::to_string(volume) + ")" : "") + ": " +
-                 tsk_message()});
+        w.sink.error({volume, offset,
+                      "no file system TSK can open at byte " + std::to_string(offset) +
+                          (volume >= 0 ? " (partition " + std::to_string(volume) + ")" : "") +
+                          ": " + tsk_message()});
         return;
     }
     FileSystemEntry fse;
     fse.volume = volume;
     fse.offset = offset;
-    fse.type = tsk_fs_type_toname(fs->ftype);
+    const char* type = tsk_fs_type_toname(fs->ftype);  // TSK's static table
+    fse.type = type;
     fse.block_size = fs->block_size;
     fse.block_count = static_cast<std::uint64_t>(fs->block_count);
-    result.file_systems.push_back(fse);
+    const int index = w.file_systems++;
+    w.sink.file_system(index, fse);
+    w.progress.set_location(type, volume, offset);
+    w.progress.set_stage("listing");
 
-    WalkContext ctx{&result,
-                    static_cast<int>(result.file_systems.size() - 1),
+    std::vector<PendingFile> pending;
+    WalkContext ctx{&w.sink,
+                    &w.next_ordinal,
+                    &pending,
+                    index,
                     TSK_FS_TYPE_ISNTFS(fs->ftype) != 0,
-                    &progress,
-                    &cancel,
-                    options.read_content};
+                    &w.progress,
+                    &w.cancel,
+                    w.options.read_content && w.pool != nullptr};
     auto flags = static_cast<TSK_FS_DIR_WALK_FLAG_ENUM>(
         TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC | TSK_FS_DIR_WALK_FLAG_RECURSE);
-    if (tsk_fs_dir_walk(fs.get(), fs->root_inum, flags, on_entry, &ctx) != 0 && !cancel.load()) {
-        result.errors.push_back({volume, offset,
-                                 "the " + fse.type + " file system at byte " +
-                                     std::to_string(offset) +
-                                     " failed part-way: " + tsk_message()});
+    if (tsk_fs_dir_walk(fs.get(), fs->root_inum, flags, on_entry, &ctx) != 0 && !w.cancel.load()) {
+        w.sink.error({volume, offset,
+                      "the " + fse.type + " file system at byte " + std::to_string(offset) +
+                          " failed part-way: " + tsk_message()});
     }
-    if (pool && options.read_content && !cancel.load()) {
-        read_contents(fs.get(), ctx.file_system, result, *pool, options, progress, cancel);
-    }
+    if (pending.empty() || w.cancel.load()) return;
+    std::uint64_t bytes = 0;
+    for (const auto& p : pending)
+        bytes += p.entry.size;
+    w.progress.add_files_total(pending.size());
+    w.progress.add_total(bytes);
+    w.progress.set_stage("reading");
+    read_contents(fs.get(), pending, *w.pool, w.options, w.progress, w.cancel);
 }
+
+// Gathers a streamed walk back into one WalkResult.
+class CollectingSink : public WalkSink {
+  public:
+    explicit CollectingSink(WalkResult& result) : result_(result) {}
+    void volume_system(const std::string& type, const std::vector<VolumeEntry>& volumes) override {
+        std::lock_guard lock(mutex_);
+        result_.volume_system = type;
+        result_.volumes = volumes;
+    }
+    void file_system(int, const FileSystemEntry& fs) override {
+        std::lock_guard lock(mutex_);
+        result_.file_systems.push_back(fs);
+    }
+    void entry(std::uint64_t, const FileEntry& entry, bool) override {
+        std::lock_guard lock(mutex_);
+        result_.files.push_back(entry);  // ordinals count from 0 in this same order
+    }
+    void content(std::uint64_t ordinal, ContentResult r) override {
+        std::lock_guard lock(mutex_);
+        FileEntry& f = result_.files.at(ordinal);
+        f.content_read = r.content_read;
+        f.content_error = std::move(r.content_error);
+        f.findings = std::move(r.findings);
+    }
+    void error(const WalkError& error) override {
+        std::lock_guard lock(mutex_);
+        result_.errors.push_back(error);
+    }
+
+  private:
+    std::mutex mutex_;
+    WalkResult& result_;
+};
 
 }  // namespace
 
-Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
-                                       const std::atomic<bool>& cancel,
-                                       const WalkOptions& options) {
+Status walk_file_systems(Source& source, JobProgress& progress, const std::atomic<bool>& cancel,
+                         const WalkOptions& options, WalkSink& sink) {
     auto image = std::make_unique<ExternalImage>();
     std::memset(&image->info, 0, sizeof image->info);
     image->source = &source;
@@ -346,19 +418,23 @@ Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
     };
     std::unique_ptr<TSK_IMG_INFO, ImgCloser> img_guard(img);
 
-    progress.begin_stage("walking", 0);
+    progress.begin_stage("listing", 0);
     std::unique_ptr<triage_detail::ScanPool> pool;
     if (options.read_content) {
-        pool = std::make_unique<triage_detail::ScanPool>(with_hit_clock(options.scanners, progress),
-                                                         options.workers);
+        pool = std::make_unique<triage_detail::ScanPool>(
+            with_hit_clock(options.scanners, progress), options.workers,
+            [&sink, &progress](std::uint64_t ordinal, ContentResult result) {
+                progress.add_files_done(1);
+                sink.content(ordinal, std::move(result));
+            });
     }
-    WalkResult result;
+    WalkState w{img, sink, options, pool.get(), progress, cancel};
     std::unique_ptr<TSK_VS_INFO, VsDeleter> vs(tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT));
     if (!vs) {
         tsk_error_reset();
-        walk_one(img, -1, 0, result, options, pool.get(), progress, cancel);
+        walk_one(w, -1, 0);
     } else {
-        result.volume_system = tsk_vs_type_toname(vs->vstype);
+        std::vector<VolumeEntry> volumes;
         for (TSK_PNUM_T i = 0; i < vs->part_count; ++i) {
             const TSK_VS_PART_INFO* part = tsk_vs_part_get(vs.get(), i);
             if (!part) continue;
@@ -369,17 +445,26 @@ Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
             v.description = part->desc ? part->desc : "";
             v.allocated = (part->flags & TSK_VS_PART_FLAG_ALLOC) != 0;
             v.is_table = (part->flags & TSK_VS_PART_FLAG_META) != 0;
-            result.volumes.push_back(v);
+            volumes.push_back(v);
         }
-        for (const auto& v : result.volumes) {
+        sink.volume_system(tsk_vs_type_toname(vs->vstype), volumes);
+        for (const auto& v : volumes) {
             if (cancel.load()) break;
-            if (v.allocated)
-                walk_one(img, v.index, v.offset, result, options, pool.get(), progress, cancel);
+            if (v.allocated) walk_one(w, v.index, v.offset);
         }
     }
     if (cancel.load()) {
         return make_error(ErrorKind::Cancelled, "the operator cancelled the file-system walk");
     }
+    return ok();
+}
+
+Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
+                                       const std::atomic<bool>& cancel,
+                                       const WalkOptions& options) {
+    WalkResult result;
+    CollectingSink sink(result);
+    if (auto s = walk_file_systems(source, progress, cancel, options, sink); !s) return s.error();
     return result;
 }
 
