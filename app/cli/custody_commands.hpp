@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exhibit/custody.hpp"
+#include "hashset_commands.hpp"
 
 namespace exhibit::cli {
 
@@ -44,6 +45,7 @@ class CustodyCommands {
     CaseRecord case_;
     std::string image_ = "e01";
     std::string hardware_blocker_;
+    TriageHashSets hash_sets_;  // --hashsets, --hashset-store, as `exhibit triage` has them
     // seal
     std::string seal_db_;
     std::string seal_out_;

@@ -13,6 +13,7 @@
 #include "exhibit/acquire.hpp"
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
+#include "hashset_commands.hpp"
 #include "terminal.hpp"
 #include "triage_commands.hpp"
 
@@ -145,6 +146,11 @@ int run_acquire(const AcquireArgs& a) {
                       << r.device_writes->writes_before << " -> " << r.device_writes->writes_after
                       << ")\n";
         }
+        if (r.write_block) {
+            std::cout << "write-block filter: " << r.write_block->commands_passed
+                      << " read-class commands passed, " << r.write_block->commands_refused
+                      << " refused\n";
+        }
         std::cout << "record: " << r.record.string() << "\n";
     }
     switch (r.status) {
@@ -223,14 +229,16 @@ int main(int argc, char** argv) {
     devices.add_to(app);
     TriageCommands triage;  // `triage`, `files`
     triage.add_to(app);
+    HashSetCommands hashsets;  // `hashset import`, `hashset list`
+    hashsets.add_to(app);
     CustodyCommands custody;  // `run`, `seal`, `verify`, `key`, `note`, `custody`
     custody.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
-        first != "run" && first != "seal" && first != "verify" && first != "key" &&
-        first != "note" && first != "custody") {
+        first != "hashset" && first != "run" && first != "seal" && first != "verify" &&
+        first != "key" && first != "note" && first != "custody") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -251,6 +259,7 @@ int main(int argc, char** argv) {
         if (*acquire_cmd) return run_acquire(acq);
         if (devices.selected()) return devices.run(g_cancel);
         if (triage.selected()) return triage.run(g_cancel);
+        if (hashsets.selected()) return hashsets.run();
         if (custody.selected()) return custody.run(g_cancel);
         if (*info_cmd) {
             OpenOptions options;

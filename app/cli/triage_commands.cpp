@@ -23,6 +23,7 @@ void TriageCommands::add_to(CLI::App& app) {
     triage_->add_flag("--json", triage_json_, "Print the run summary as JSON");
     triage_->add_option("--hardware-blocker", hardware_blocker_,
                         "Declare the hardware write-blocker a writable device is attached through");
+    hash_sets_.add_options(triage_);
 
     files_ = app.add_subcommand("files", "List the files a case database holds");
     files_->add_option("CASE_DB", files_db_, "Case database")->required()->check(CLI::ExistingFile);
@@ -47,6 +48,8 @@ int TriageCommands::run(const std::atomic<bool>& cancel) {
 int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     OpenOptions options;
     options.hardware_blocker = hardware_blocker_;
+    WalkOptions walk;
+    if (int code = hash_sets_.prepare(walk)) return code;
     auto source = open_source(source_, options);
     if (!source) return report(source.error(), source_exit_code(source.error()));
     auto db = CaseDatabase::open(case_db_);
@@ -54,7 +57,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
 
     JobProgress progress;
     Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
-    run_with_progress_line([&] { run = triage_source(**source, **db, {}, progress, cancel); },
+    run_with_progress_line([&] { run = triage_source(**source, **db, walk, progress, cancel); },
                            progress, !triage_json_);
     if (!run) return report(run.error(), kOutput);
     const TriageRun& r = *run;
@@ -69,12 +72,14 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                             {"bytes_read", r.bytes_read},
                             {"errors", r.errors},
                             {"case_db", case_db_}};
+        hash_sets_.print_summary(**db, r.id, &j);
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << "triage " << r.status << ": " << r.files << " entries, " << r.files_hashed
                   << " files hashed (" << r.bytes_read << " bytes), " << r.errors
                   << " file-system errors; case database " << case_db_ << "\n";
         if (!r.stopped_at.empty()) std::cout << "stopped: " << r.stopped_at << "\n";
+        hash_sets_.print_summary(**db, r.id, nullptr);
     }
     if (r.status == "cancelled") return kCancelled;
     if (r.status != "completed") return kSource;

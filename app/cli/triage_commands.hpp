@@ -11,6 +11,8 @@
 #include <atomic>
 #include <string>
 
+#include "hashset_commands.hpp"
+
 namespace exhibit::cli {
 
 class TriageCommands {
@@ -30,6 +32,7 @@ class TriageCommands {
     std::string case_db_;
     std::string hardware_blocker_;
     bool triage_json_ = false;
+    TriageHashSets hash_sets_;
     std::string files_db_;
     bool deleted_ = false;
     std::string type_;

@@ -2,6 +2,8 @@
 // the engine's real Source path, with only the wire replaced.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -155,6 +157,15 @@ TEST_CASE("acquiring the sample device through the emulated USB reader gives its
         CHECK(result->hashes.sha1 == coreutils_digest("sha1sum", image));
         CHECK(result->hashes.sha256 == coreutils_digest("sha256sum", image));
         CHECK(result->source.kind == SourceKind::UsbMassStorage);
+        // The record carries the filter's own count: every command passed, none refused.
+        REQUIRE(result->write_block);
+        CHECK(result->write_block->commands_passed > 200);
+        CHECK(result->write_block->commands_refused == 0);
+        std::ifstream in(result->record);
+        const auto record = nlohmann::json::parse(in);
+        CHECK(record.at("write_block_filter").at("commands_passed") ==
+              result->write_block->commands_passed);
+        CHECK(record.at("write_block_filter").at("commands_refused") == 0);
     }
     check_clean_wire(*dev);
     CHECK(seal.unchanged());

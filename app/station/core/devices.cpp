@@ -85,7 +85,6 @@ std::vector<DeviceEntry> list_devices(const fs::path& sysfs_root,
         d.size_bytes = fs::file_size(file, ec);
         if (ec) d.size_bytes = 0;
         d.protection = Protection::ImageFile;
-        d.protection_detail = "files are only ever opened read-only";
         list.push_back(std::move(d));
     }
     std::stable_sort(list.begin(), list.end(),

@@ -19,6 +19,7 @@ Estimate estimate_job(std::uint64_t device_bytes, double measured_rate, bool ima
 
 std::string format_duration(double seconds) {
     if (seconds < 0 || !std::isfinite(seconds)) return "--";
+    if (seconds < 0.5) return "under 1 s";
     auto s = static_cast<long long>(std::llround(seconds));
     char buf[48];
     if (s < 60) {

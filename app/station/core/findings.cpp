@@ -41,7 +41,7 @@ FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id) {
     std::map<std::tuple<int, int, std::string, std::string>, FindingGroup> hit_groups;
     FindingGroup known_bad{"Known-bad hash", "verdict", {}};
     FindingGroup watch{"Watch-list hash", "verdict", {}};
-    FindingGroup mismatch{"Extension does not match content", "flag", {}};
+    FindingGroup mismatch{"Extension mismatch", "flag", {}};
     FindingGroup deleted{"Deleted files", "flag", {}};
     std::map<std::pair<std::string, std::uint64_t>, std::size_t> partition_of;
 

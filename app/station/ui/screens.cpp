@@ -200,7 +200,7 @@ void Screens::device_screen() {
     for (std::size_t i = 0; i < list.size(); ++i) {
         const DeviceEntry& d = list[i];
         std::string line1 = d.name + "   " + format_bytes(d.size_bytes) + "   " + d.bus;
-        std::string line2 = (d.vendor + " " + d.model);
+        std::string line2 = d.vendor.empty() ? d.model : d.vendor + " " + d.model;
         if (!d.serial.empty()) line2 += "   serial " + d.serial;
         std::string label = line1 + "\n" + line2 + "##dev" + d.path;
         ImVec2 start = ImGui::GetCursorScreenPos();
@@ -433,8 +433,9 @@ void Screens::findings_screen() {
     if (idx->groups.empty()) ImGui::TextDisabled("Nothing flagged.");
     for (std::size_t i = 0; i < idx->groups.size(); ++i) {
         const auto& g = idx->groups[i];
-        std::string label =
-            g.title + "\n" + std::to_string(g.files.size()) + " files##group" + std::to_string(i);
+        std::string label = g.title + "\n" + std::to_string(g.files.size()) +
+                            (g.files.size() == 1 ? " file" : " files") + "##group" +
+                            std::to_string(i);
         if (ui_.row(label.c_str(), findings_.group == static_cast<int>(i),
                     ui_.metrics.target_px * 1.4f))
             findings_.group = static_cast<int>(i);

@@ -4,7 +4,9 @@
 #include <GLFW/glfw3.h>
 #include <stb_image_write.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -21,6 +23,17 @@ std::string Script::load(const std::string& path) {
         auto start = text.find_first_not_of(" \t");
         if (start == std::string::npos || text[start] == '#') continue;
         text = text.substr(start);
+        // $NAME is replaced by the environment variable NAME.
+        for (std::size_t d = text.find('$'); d != std::string::npos; d = text.find('$', d)) {
+            std::size_t e = d + 1;
+            while (e < text.size() &&
+                   (std::isupper(static_cast<unsigned char>(text[e])) || text[e] == '_'))
+                ++e;
+            const char* value = std::getenv(text.substr(d + 1, e - d - 1).c_str());
+            std::string v = value ? value : "";
+            text.replace(d, e - d, v);
+            d += v.size();
+        }
         Line line;
         line.number = n;
         auto space = text.find(' ');
@@ -59,10 +72,16 @@ void Script::before_frame(StationModel& model, TouchUi& ui, double now) {
     auto tap = [&](const std::string& label) -> bool {
         ImVec2 c;
         if (!find(label, c)) {
+            // A screen that just changed draws its widgets in the next frame: look again.
+            if (++missing_frames_ <= 5) {
+                step_ = 0;
+                return false;
+            }
             fail("no widget labelled \"" + label + "\" on the " + to_string(model.screen()) +
                  " screen");
             return false;
         }
+        missing_frames_ = 0;
         io.MousePos = c;
         io.MouseDown[0] = step_ == 2;
         return step_ >= 3;
@@ -71,12 +90,27 @@ void Script::before_frame(StationModel& model, TouchUi& ui, double now) {
     const std::string& cmd = line.command;
     if (cmd == "tap") {
         if (tap(line.arg)) next();
+    } else if (cmd == "tap-containing") {
+        std::string label;
+        for (const auto& [l, rect] : ui.widgets())
+            if (l.find(line.arg) != std::string::npos) {
+                label = l;
+                break;
+            }
+        if (tap(label.empty() ? line.arg : label)) next();
     } else if (cmd == "hold") {
         auto space = line.arg.rfind(' ');
         std::string label = line.arg.substr(0, space);
         double seconds = space == std::string::npos ? 0 : std::atof(line.arg.c_str() + space + 1);
         ImVec2 c;
-        if (!find(label, c)) return fail("no widget labelled \"" + label + "\"");
+        if (!find(label, c)) {
+            // A hold that fired may take its button away (the override, once declared).
+            if (step_ > 2) {
+                io.MouseDown[0] = false;
+                return next();
+            }
+            return fail("no widget labelled \"" + label + "\"");
+        }
         io.MousePos = c;
         bool holding = step_ >= 2 && now - started_ < seconds + 0.05;
         io.MouseDown[0] = holding;
@@ -169,6 +203,9 @@ void Script::after_render(int width, int height) {
     for (int y = 0; y < height; ++y)
         std::copy_n(&pixels[static_cast<std::size_t>(height - 1 - y) * stride], stride,
                     &flipped[static_cast<std::size_t>(y) * stride]);
+    // Unfiltered rows: a checker can read any row without decoding the ones above it, and
+    // flat UI colours still compress well.
+    stbi_write_force_png_filter = 0;
     if (!stbi_write_png(pending_screenshot_.c_str(), width, height, 3, flipped.data(),
                         static_cast<int>(stride))) {
         std::cerr << "script " << path_ << ": cannot write " << pending_screenshot_ << "\n";

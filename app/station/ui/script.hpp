@@ -2,8 +2,10 @@
 // input, as a finger and a keyboard would, and save screenshots. Used by the UI test under
 // Xvfb and to make the README's screenshots.
 //
-// One command per line; blank lines and lines starting with # are ignored:
+// One command per line; blank lines and lines starting with # are ignored; $NAME is
+// replaced by the environment variable NAME:
 //   tap LABEL             press and release the middle of the widget labelled LABEL
+//   tap-containing TEXT   the same, for the first widget whose label contains TEXT
 //   hold LABEL SECONDS    press it for SECONDS, then release
 //   keys TEXT             type TEXT on the on-screen keyboard (taps its keys)
 //   type TEXT             type TEXT on the physical keyboard

@@ -77,6 +77,7 @@ void apply_theme(Theme theme, const DisplayMetrics& m) {
     style.FrameBorderSize = 2;
     style.WindowBorderSize = 0;
     style.TouchExtraPadding = ImVec2(2, 2);
+    style.SelectableTextAlign = ImVec2(0.0f, 0.5f);
     ImVec4* c = style.Colors;
     if (theme == Theme::Day) {
         c[ImGuiCol_WindowBg] = rgb(250, 250, 250);
@@ -88,10 +89,10 @@ void apply_theme(Theme theme, const DisplayMetrics& m) {
         c[ImGuiCol_ButtonHovered] = rgb(225, 230, 240);  // no hover-only cues on touch
         c[ImGuiCol_ButtonActive] = rgb(170, 190, 225);
         c[ImGuiCol_Header] = rgb(200, 215, 245);
-        c[ImGuiCol_HeaderHovered] = rgb(235, 238, 245);
+        c[ImGuiCol_HeaderHovered] = rgb(255, 255, 255, 0);
         c[ImGuiCol_HeaderActive] = rgb(170, 190, 225);
         c[ImGuiCol_FrameBg] = rgb(255, 255, 255);
-        c[ImGuiCol_PlotHistogram] = rgb(0, 80, 170);
+        c[ImGuiCol_PlotHistogram] = rgb(130, 180, 240);  // black text on it stays readable
         c[ImGuiCol_PlotLines] = rgb(0, 80, 170);
     } else {
         c[ImGuiCol_WindowBg] = rgb(12, 12, 14);
@@ -103,10 +104,10 @@ void apply_theme(Theme theme, const DisplayMetrics& m) {
         c[ImGuiCol_ButtonHovered] = rgb(38, 40, 48);
         c[ImGuiCol_ButtonActive] = rgb(60, 70, 95);
         c[ImGuiCol_Header] = rgb(45, 60, 90);
-        c[ImGuiCol_HeaderHovered] = rgb(30, 32, 38);
+        c[ImGuiCol_HeaderHovered] = rgb(0, 0, 0, 0);
         c[ImGuiCol_HeaderActive] = rgb(60, 70, 95);
         c[ImGuiCol_FrameBg] = rgb(25, 25, 30);
-        c[ImGuiCol_PlotHistogram] = rgb(80, 115, 170);
+        c[ImGuiCol_PlotHistogram] = rgb(40, 70, 115);
         c[ImGuiCol_PlotLines] = rgb(80, 115, 170);
     }
     ImGui::GetStyle() = style;

@@ -110,6 +110,7 @@ struct AcquisitionResult {
     bool verified = false;  // a verification pass ran to the end
     std::vector<HashCheck> verification;
     std::optional<DeviceWriteCheck> device_writes;  // block devices only
+    std::optional<WriteBlockCounters> write_block;  // usb: sources, at the end of the run
     std::vector<std::filesystem::path> outputs;     // image files, then the record
     std::filesystem::path record;                   // <basename>.acquisition.json
     std::string started;                            // UTC, RFC 3339 with milliseconds

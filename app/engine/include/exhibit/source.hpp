@@ -77,9 +77,22 @@ struct SourceInfo {
     std::optional<DeviceIdentity> device;
 };
 
+// What a user-space write-block path did while a source was open: the SCSI commands its
+// filter passed and refused, and the recoveries the device needed. Only sources that send
+// commands to the device themselves (usb:) keep these.
+struct WriteBlockCounters {
+    std::uint64_t commands_passed = 0;
+    std::uint64_t commands_refused = 0;
+    std::vector<std::pair<std::uint8_t, std::uint64_t>> refused_by_opcode;  // opcode, count
+    std::uint64_t resets = 0, stalls = 0, short_reads = 0, retries = 0;
+};
+
 class Source {
   public:
     virtual ~Source() = default;
+
+    // The write-block filter's counters so far, for sources that have one.
+    virtual std::optional<WriteBlockCounters> write_block_counters() const { return std::nullopt; }
 
     virtual const SourceInfo& info() const = 0;
 

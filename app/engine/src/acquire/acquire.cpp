@@ -206,8 +206,11 @@ std::optional<platform::IoCounters> device_counters(const SourceInfo& source) {
     return counters;
 }
 
-void record_device_writes(AcquisitionResult& result,
-                          const std::optional<platform::IoCounters>& before) {
+// What proves nothing was written: the block layer's counters for a block device, the
+// write-block filter's counters for a device read through it.
+void record_write_evidence(AcquisitionResult& result, const Source& source,
+                           const std::optional<platform::IoCounters>& before) {
+    result.write_block = source.write_block_counters();
     if (!before) return;
     auto after = device_counters(result.source);
     if (!after) return;
@@ -266,7 +269,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
         result.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         progress.begin_stage(status == AcquisitionStatus::Cancelled ? "cancelled" : "failed", 0);
-        record_device_writes(result, counters_before);
+        record_write_evidence(result, source, counters_before);
         (void)write_record(result, "incomplete");
         return result;
     };
@@ -305,7 +308,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
             result.summary = "Image written, but " + e.message + ".";
             result.finished = utc_timestamp();
             progress.begin_stage("failed", 0);
-            record_device_writes(result, counters_before);
+            record_write_evidence(result, source, counters_before);
             (void)write_record(result, "unverified");
             return result;
         }
@@ -332,7 +335,7 @@ Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
                                     : ", completed; verification was skipped.");
     }
     result.finished = utc_timestamp();
-    record_device_writes(result, counters_before);
+    record_write_evidence(result, source, counters_before);
     progress.begin_stage("done", 0);
     if (auto s = write_record(result, "final"); !s) {
         return end_with(AcquisitionStatus::Failed, s.error());

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace exhibit {
@@ -47,6 +48,22 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
                               {"sectors_written_before", d.sectors_written_before},
                               {"sectors_written_after", d.sectors_written_after},
                               {"write_requests_during", d.write_requests_during}};
+    }
+    if (r.write_block) {
+        const auto& w = *r.write_block;
+        auto refused = nlohmann::json::object();
+        for (const auto& [opcode, count] : w.refused_by_opcode) {
+            char name[8];
+            std::snprintf(name, sizeof name, "0x%02x", opcode);
+            refused[name] = count;
+        }
+        j["write_block_filter"] = {{"commands_passed", w.commands_passed},
+                                   {"commands_refused", w.commands_refused},
+                                   {"refused_by_opcode", refused},
+                                   {"bot_resets", w.resets},
+                                   {"stalls_cleared", w.stalls},
+                                   {"short_reads", w.short_reads},
+                                   {"retries", w.retries}};
     }
     j["verified"] = r.verified;
     j["verify_seconds"] = r.verify_seconds;

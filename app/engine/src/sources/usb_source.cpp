@@ -55,9 +55,29 @@ class UsbSource final : public Source {
         return make_error(ErrorKind::Io, disk_->last_error() + where, EIO);
     }
 
+    std::optional<WriteBlockCounters> write_block_counters() const override {
+        std::lock_guard lock(mutex_);
+        const firmware::FilterCounters& f = disk_->filter_counters();
+        const platform::UsbMassStorage::Recovery& r = disk_->recovery();
+        WriteBlockCounters c;
+        c.commands_passed = f.passed;
+        c.commands_refused = f.refused;
+        for (std::size_t op = 0; op < f.refused_by_opcode.size(); ++op) {
+            if (f.refused_by_opcode[op]) {
+                c.refused_by_opcode.emplace_back(static_cast<std::uint8_t>(op),
+                                                 f.refused_by_opcode[op]);
+            }
+        }
+        c.resets = r.resets;
+        c.stalls = r.stalls;
+        c.short_reads = r.short_reads;
+        c.retries = r.retries;
+        return c;
+    }
+
   private:
     SourceInfo info_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::unique_ptr<platform::UsbMassStorage> disk_;
     std::vector<std::uint8_t> scratch_;
 };

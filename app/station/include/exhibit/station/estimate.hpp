@@ -22,7 +22,7 @@ struct Estimate {
 // reads the image back, taken to run at the same speed. `measured_rate` <= 0: not measured.
 Estimate estimate_job(std::uint64_t device_bytes, double measured_rate, bool image, bool verify);
 
-// "45 s", "12 min", "1 h 05 min"; "--" for a negative (unknown) duration.
+// "under 1 s", "45 s", "12 min 34 s", "1 h 05 min"; "--" for a negative (unknown) duration.
 std::string format_duration(double seconds);
 // "1.5 GB", "211 MB" (decimal units, as drive labels use).
 std::string format_bytes(std::uint64_t bytes);

@@ -17,8 +17,8 @@
 namespace exhibit::station {
 
 struct FindingGroup {
-    std::string title;  // "Known-bad hash", "YARA: high", "Extension does not match content"
-    std::string kind;   // hashset, yara, keyword, verdict, flag
+    std::string title;               // "Known-bad hash", "YARA: high", "Extension mismatch"
+    std::string kind;                // hashset, yara, keyword, verdict, flag
     std::vector<std::size_t> files;  // indexes into FindingsIndex::files
 };
 

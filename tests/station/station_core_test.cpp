@@ -1,0 +1,251 @@
+// The station's rules without a screen: touch sizes, hold-to-confirm timing, on-screen
+// keyboard editing, estimates, the case store and how findings are arranged.
+#include <catch2/catch.hpp>
+
+#include "exhibit/station/case_store.hpp"
+#include "exhibit/station/display_metrics.hpp"
+#include "exhibit/station/estimate.hpp"
+#include "exhibit/station/findings.hpp"
+#include "exhibit/station/hold_to_confirm.hpp"
+#include "exhibit/station/text_entry.hpp"
+#include "test_support.hpp"
+
+using namespace exhibit;
+using namespace exhibit::station;
+
+TEST_CASE("touch targets are 12 mm at the monitor's density", "[station][metrics]") {
+    // 1280 px across 338.7 mm is 96 dpi: 12 mm is 45.4 px.
+    auto m = display_metrics(1280, 339);
+    CHECK(m.dpi_measured);
+    CHECK(m.dpi == Approx(95.9).margin(0.2));
+    CHECK(m.target_px >= 45);
+    CHECK(m.target_px / m.dpi * 25.4f >= kMinTargetMm);
+    // A 10.1" 1920x1200 panel (217 mm wide, 225 dpi): targets grow with density.
+    auto dense = display_metrics(1920, 217);
+    CHECK(dense.target_px / dense.dpi * 25.4f >= kMinTargetMm);
+    CHECK(dense.target_px > 100);
+    CHECK(dense.font_px > m.font_px);
+    CHECK(m.font_px >= 18);
+    CHECK(m.title_px > m.font_px);
+}
+
+TEST_CASE("an unknown or implausible monitor size falls back to 96 dpi", "[station][metrics]") {
+    CHECK_FALSE(display_metrics(1280, 0).dpi_measured);
+    CHECK(display_metrics(1280, 0).dpi == 96.0f);
+    CHECK(display_metrics(1920, 5).dpi == 96.0f);      // bad EDID: 9754 dpi
+    CHECK(display_metrics(1920, 16000).dpi == 96.0f);  // 3 dpi
+    CHECK(display_metrics(0, 0).target_px == 46.0f);
+    auto forced = display_metrics(1280, 339, 160);
+    CHECK(forced.dpi == 160.0f);
+    CHECK(forced.target_px == std::ceil(12 * 160 / 25.4f));
+}
+
+TEST_CASE("hold-to-confirm fires once, only after an unbroken hold", "[station][hold]") {
+    HoldToConfirm hold(1.5);
+    CHECK_FALSE(hold.update(false, 0.0));
+    CHECK(hold.progress(0.0) == 0);
+    CHECK_FALSE(hold.update(true, 10.0));
+    CHECK_FALSE(hold.update(true, 11.0));
+    CHECK(hold.progress(11.0) == Approx(1.0 / 1.5));
+    // Released early: nothing, and the next hold starts from zero.
+    CHECK_FALSE(hold.update(false, 11.2));
+    CHECK(hold.progress(11.2) == 0);
+    CHECK_FALSE(hold.update(true, 12.0));
+    CHECK_FALSE(hold.update(true, 13.4));
+    CHECK(hold.update(true, 13.5));
+    // Holding on does not fire again.
+    CHECK_FALSE(hold.update(true, 14.0));
+    CHECK_FALSE(hold.update(true, 20.0));
+    CHECK(hold.progress(20.0) == 1);
+    // Release and hold again: fires again after the full time.
+    CHECK_FALSE(hold.update(false, 21.0));
+    CHECK_FALSE(hold.update(true, 22.0));
+    CHECK_FALSE(hold.update(true, 23.0));
+    CHECK(hold.update(true, 23.6));
+}
+
+TEST_CASE("text edits keep whole UTF-8 characters and the length limit", "[station][keyboard]") {
+    TextEdit e("Zoë", 8);
+    CHECK(e.cursor() == 4);
+    e.backspace();
+    CHECK(e.text() == "Zo");
+    CHECK(e.insert("é"));
+    CHECK(e.text() == "Zoé");
+    e.left();
+    CHECK(e.cursor() == 2);
+    e.left();
+    CHECK(e.insert("-"));
+    CHECK(e.text() == "Z-oé");
+    e.end();
+    CHECK(e.insert("123"));
+    CHECK_FALSE(e.insert("4"));  // 9 bytes > 8
+    CHECK(e.text() == "Z-oé123");
+    CHECK_FALSE(e.insert("\n"));
+    e.home();
+    e.delete_forward();
+    CHECK(e.text() == "-oé123");
+    e.clear();
+    CHECK(e.text().empty());
+    CHECK(e.cursor() == 0);
+    e.backspace();  // nothing to delete
+    CHECK(e.text().empty());
+}
+
+namespace {
+const Key& find_key(KeyboardLayout layout, const std::string& label) {
+    for (const auto& row : keyboard_rows(layout))
+        for (const Key& k : row)
+            if (k.label == label) return k;
+    FAIL("no key " << label);
+    throw;
+}
+}  // namespace
+
+TEST_CASE("on-screen keyboard keys edit the field", "[station][keyboard]") {
+    TextEdit e;
+    KeyboardState s;
+    CHECK(press(find_key(KeyboardLayout::Letters, "Shift"), e, s) == KeyResult::Unchanged);
+    CHECK(key_label(find_key(KeyboardLayout::Letters, "o"), s) == "O");
+    CHECK(press(find_key(KeyboardLayout::Letters, "o"), e, s) == KeyResult::Edited);
+    CHECK(press(find_key(KeyboardLayout::Letters, "p"), e, s) == KeyResult::Edited);  // shift used
+    CHECK(press(find_key(KeyboardLayout::Letters, "-"), e, s) == KeyResult::Edited);
+    CHECK(e.text() == "Op-");
+    // Shift twice is caps lock until Shift again.
+    press(find_key(KeyboardLayout::Letters, "Shift"), e, s);
+    press(find_key(KeyboardLayout::Letters, "Shift"), e, s);
+    CHECK(s.caps);
+    press(find_key(KeyboardLayout::Letters, "b"), e, s);
+    press(find_key(KeyboardLayout::Letters, "b"), e, s);
+    press(find_key(KeyboardLayout::Letters, "Shift"), e, s);
+    press(find_key(KeyboardLayout::Letters, "b"), e, s);
+    CHECK(e.text() == "Op-BBb");
+    CHECK(press(find_key(KeyboardLayout::Letters, "Back"), e, s) == KeyResult::Edited);
+    press(find_key(KeyboardLayout::Letters, "<"), e, s);
+    press(find_key(KeyboardLayout::Letters, "Space"), e, s);
+    CHECK(e.text() == "Op-B B");
+    // The keypad: digits and separators for collar and exhibit numbers.
+    press(find_key(KeyboardLayout::Letters, "123"), e, s);
+    CHECK(s.layout == KeyboardLayout::Numeric);
+    e.end();
+    press(find_key(KeyboardLayout::Numeric, "4"), e, s);
+    press(find_key(KeyboardLayout::Numeric, "/"), e, s);
+    press(find_key(KeyboardLayout::Numeric, "0"), e, s);
+    CHECK(e.text() == "Op-B B4/0");
+    CHECK(press(find_key(KeyboardLayout::Numeric, "Done"), e, s) == KeyResult::Done);
+    CHECK(press(find_key(KeyboardLayout::Numeric, "Cancel"), e, s) == KeyResult::Cancel);
+    press(find_key(KeyboardLayout::Letters, "Clear"), e, s);
+    CHECK(e.text().empty());
+}
+
+TEST_CASE("every keyboard layout can finish, cancel, delete and switch", "[station][keyboard]") {
+    for (auto layout :
+         {KeyboardLayout::Letters, KeyboardLayout::Symbols, KeyboardLayout::Numeric}) {
+        bool done = false, cancel = false, back = false, other = false;
+        for (const auto& row : keyboard_rows(layout))
+            for (const Key& k : row) {
+                done |= k.action == KeyAction::Done;
+                cancel |= k.action == KeyAction::Cancel;
+                back |= k.action == KeyAction::Backspace;
+                other |= k.action == KeyAction::Layout && k.to != layout;
+            }
+        CHECK(done);
+        CHECK(cancel);
+        CHECK(back);
+        CHECK(other);
+    }
+}
+
+TEST_CASE("estimated time from size and measured speed", "[station][estimate]") {
+    auto triage = estimate_job(1'000'000'000, 50e6, false, true);
+    CHECK(triage.measured);
+    CHECK(triage.total_seconds == Approx(20));
+    CHECK(triage.image_seconds == 0);
+    auto image = estimate_job(1'000'000'000, 50e6, true, true);
+    CHECK(image.total_seconds == Approx(60));
+    CHECK(estimate_job(1'000'000'000, 50e6, true, false).total_seconds == Approx(40));
+    auto assumed = estimate_job(250'000'000, 0, false, true);
+    CHECK_FALSE(assumed.measured);
+    CHECK(assumed.rate == kAssumedReadRate);
+    CHECK(assumed.total_seconds == Approx(10));
+    CHECK(format_duration(45) == "45 s");
+    CHECK(format_duration(754) == "12 min 34 s");
+    CHECK(format_duration(3900) == "1 h 05 min");
+    CHECK(format_duration(-1) == "--");
+    CHECK(format_duration(0.2) == "under 1 s");
+    CHECK(format_bytes(221'000'000) == "221 MB");
+    CHECK(format_bytes(1'500'000'000) == "1.50 GB");
+    CHECK(format_rate(31e6) == "31.0 MB/s");
+}
+
+TEST_CASE("the case store keeps cases by reference, newest first", "[station][cases]") {
+    test::TempDir dir;
+    CaseStore store(dir.path() / "cases");
+    auto none = store.recent();
+    REQUIRE(none);
+    CHECK(none->empty());
+    CHECK(folder_name_for("OP/23 x") == "OP_23_x");
+    CHECK(folder_name_for("..") == "_..");
+    OperatorIdentity who{"Jane Doe", "4711"};
+    CaseDetails a{"OP/1", "JD-1", "W-9", "Leeds", "first"};
+    CaseDetails b{"OP-2", "JD-7", "", "", ""};
+    REQUIRE(store.save(a, who));
+    REQUIRE(store.save(b, who));
+    CHECK(store.case_database(a) == dir.path() / "cases" / "OP_1" / "JD-1" / "case.sqlite");
+    CHECK(std::filesystem::is_directory(store.case_database(a).parent_path()));
+    auto recent = store.recent();
+    REQUIRE(recent);
+    REQUIRE(recent->size() == 2);
+    CHECK((*recent)[0].details.case_ref == "OP-2");
+    CHECK((*recent)[1].details.case_ref == "OP/1");  // exact text kept
+    CHECK((*recent)[1].details.location == "Leeds");
+    CHECK((*recent)[1].operator_name == "Jane Doe");
+    CHECK_FALSE(store.save(CaseDetails{"", "JD-1", "", "", ""}, who));
+}
+
+namespace {
+FileRow row(const std::string& path, char type, bool deleted, std::string fs = "fat32",
+            std::uint64_t offset = 1048576) {
+    FileRow r;
+    r.file_system = std::move(fs);
+    r.fs_offset = offset;
+    r.entry.path = path;
+    r.entry.name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    r.entry.name_type = type;
+    r.entry.name_allocated = !deleted;
+    return r;
+}
+}  // namespace
+
+TEST_CASE("findings put hits first and browse by partition and folder", "[station][findings]") {
+    std::vector<FileRow> files;
+    files.push_back(row("docs", 'd', false));
+    files.push_back(row("docs/b.txt", 'r', false));
+    files.push_back(row("docs/a.txt", 'r', true));
+    files.push_back(row("zeta.jpg", 'r', false));
+    files.push_back(row("docs/sub", 'd', false));
+    files.push_back(row("home", 'd', false, "ext4", 200000000));
+    files[3].entry.findings.extension_mismatch = true;
+    files[1].entry.findings.hash_status = "known-bad";
+    Hit hit;
+    hit.kind = "yara";
+    hit.name = "Demo_Rule";
+    hit.severity = "high";
+    files[3].entry.findings.hits.push_back(hit);
+    auto idx = index_findings(files, 4);
+    CHECK(idx.deleted == 1);
+    REQUIRE(idx.groups.size() == 4);
+    CHECK(idx.groups[0].title == "Known-bad hash");
+    CHECK(idx.groups[0].files == std::vector<std::size_t>{1});
+    CHECK(idx.groups[1].title == "YARA high: Demo_Rule");
+    CHECK(idx.groups[2].title == "Extension mismatch");
+    CHECK(idx.groups[3].title == "Deleted files");
+    REQUIRE(idx.partitions.size() == 2);
+    CHECK(idx.partitions[0].file_system == "fat32");
+    CHECK(idx.partitions[0].file_count == 5);
+    CHECK(idx.partitions[1].file_system == "ext4");
+    // Folders first, then by name.
+    CHECK(idx.partitions[0].children.at("docs") == std::vector<std::size_t>{4, 2, 1});
+    CHECK(idx.partitions[0].children.at("") == std::vector<std::size_t>{0, 3});
+    CHECK(parent_folder("a/b/c") == "a/b");
+    CHECK(parent_folder("c") == "");
+}

@@ -1,0 +1,196 @@
+// The station's flow through its model, with real engine jobs on the sample device: sign in,
+// case, device, plan, triage, findings; a refused start on an unprotected device; a cancel.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "exhibit/station/station_model.hpp"
+#include "test_support.hpp"
+
+using namespace exhibit;
+using namespace exhibit::station;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A model that sees no real disks (an empty sysfs) and offers the given image files.
+StationConfig config_for(const test::TempDir& dir, std::vector<fs::path> images,
+                         fs::path sysfs = {}) {
+    StationConfig c;
+    c.case_root = dir.path() / "cases";
+    c.sysfs_root = sysfs.empty() ? dir.path() / "no-sysfs" : sysfs;
+    c.image_files = std::move(images);
+    c.watch_hotplug = false;
+    return c;
+}
+
+void sign_in_and_open_case(StationModel& m) {
+    CHECK(m.sign_in_blocker());
+    m.who.name = "Jane Doe";
+    m.sign_in();
+    CHECK(m.screen() == Screen::SignIn);  // no number yet
+    m.who.number = "4711";
+    REQUIRE_FALSE(m.sign_in_blocker());
+    m.sign_in();
+    REQUIRE(m.screen() == Screen::Case);
+    m.case_details.case_ref = "OP-BLUEBIRD";
+    CHECK(m.case_blocker());
+    m.case_details.exhibit_ref = "JD-1";
+    m.case_details.location = "Leeds";
+    m.confirm_case();
+    REQUIRE(m.settle(10s));
+    REQUIRE(m.screen() == Screen::Device);
+}
+
+std::size_t index_of(const StationModel& m, const std::string& path) {
+    const auto& d = m.devices();
+    auto it =
+        std::find_if(d.begin(), d.end(), [&](const DeviceEntry& e) { return e.path == path; });
+    REQUIRE(it != d.end());
+    return static_cast<std::size_t>(it - d.begin());
+}
+
+bool recorded(const StationModel& m, const std::string& action) {
+    return std::any_of(m.actions().begin(), m.actions().end(),
+                       [&](const OperatorAction& a) { return a.action == action; });
+}
+
+}  // namespace
+
+TEST_CASE("triage of the sample device from sign-in to findings", "[station][flow]") {
+    const fs::path image = test::sample_image();
+    test::SourceSeal seal({image});
+    test::TempDir dir;
+    StationModel m(config_for(dir, {image}));
+    m.start();
+    REQUIRE(m.settle(10s));
+    sign_in_and_open_case(m);
+
+    REQUIRE(m.devices().size() == 1);
+    CHECK(m.devices()[0].protection == Protection::ImageFile);
+    CHECK(m.device_blocker());  // nothing chosen yet
+    m.select_device(index_of(m, image.string()));
+    REQUIRE_FALSE(m.device_blocker());
+    m.confirm_device();
+    REQUIRE(m.screen() == Screen::Plan);
+    REQUIRE(m.settle(30s));
+    auto e = m.estimate();
+    CHECK(e.measured);  // the read speed was measured on the device itself
+    CHECK(e.total_seconds > 0);
+
+    REQUIRE(m.start_job());
+    CHECK(m.screen() == Screen::Running);
+    REQUIRE(m.settle(120s));
+    REQUIRE(m.outcome());
+    CHECK(m.outcome()->completed);
+    REQUIRE(m.outcome()->triage);
+    CHECK(m.outcome()->triage->status == "completed");
+    const auto stages = m.job().stages();
+    REQUIRE(stages.size() == 1);
+    CHECK(stages[0].state == StageState::Done);
+
+    m.show_findings();
+    REQUIRE(m.settle(30s));
+    CHECK(m.screen() == Screen::Findings);
+    const FindingsIndex* f = m.findings();
+    REQUIRE(f);
+    // Every file of the truth manifest is listed, deleted ones marked.
+    auto truth = test::sample_truth();
+    std::size_t truth_deleted = 0;
+    for (const auto& t : truth) {
+        truth_deleted += t.deleted;
+        bool found = std::any_of(f->files.begin(), f->files.end(), [&](const FileRow& r) {
+            return "/" + r.entry.path == t.path && r.file_system == t.fs &&
+                   r.entry.deleted() == t.deleted;
+        });
+        CHECK(found);
+    }
+    CHECK(f->deleted >= truth_deleted);
+    CHECK(f->partitions.size() == 4);  // FAT32, ext4, NTFS, FAT16
+    CHECK(recorded(m, "sign in"));
+    CHECK(recorded(m, "job started"));
+    CHECK(recorded(m, "job finished"));
+    CHECK(fs::exists(dir.path() / "cases" / "OP-BLUEBIRD" / "case.json"));
+    CHECK(seal.unchanged());
+}
+
+TEST_CASE("a job cancelled from the station stops and says so", "[station][flow]") {
+    const fs::path image = test::sample_image();
+    test::SourceSeal seal({image});
+    test::TempDir dir;
+    StationModel m(config_for(dir, {image}));
+    m.start();
+    REQUIRE(m.settle(10s));
+    sign_in_and_open_case(m);
+    m.select_device(index_of(m, image.string()));
+    m.confirm_device();
+    REQUIRE(m.settle(30s));
+    m.plan.kind = JobKind::TriageAndImage;
+    m.plan.format = ImageFormat::Raw;
+    REQUIRE(m.start_job());
+    m.cancel_job();
+    CHECK(m.job().cancel_requested());
+    REQUIRE(m.settle(60s));
+    REQUIRE(m.outcome());
+    CHECK(m.outcome()->cancelled);
+    CHECK_FALSE(m.outcome()->completed);
+    auto stages = m.job().stages();
+    REQUIRE(stages.size() == 2);
+    CHECK(stages[0].state == StageState::Cancelled);
+    CHECK(stages[1].state == StageState::Skipped);
+    CHECK(recorded(m, "cancel requested"));
+    CHECK(recorded(m, "job cancelled"));
+    CHECK(seal.unchanged());
+}
+
+TEST_CASE("no start on an unprotected device without the recorded override", "[station][flow]") {
+    if (!test::is_root()) {
+        WARN("SKIPPED: needs root for a loop device");
+        return;
+    }
+    test::TempDir dir;
+    // A writable loop device over a copy of the sample: a real, unprotected block device.
+    fs::path copy = dir.path() / "exhibit.img";
+    fs::copy_file(test::sample_image(), copy);
+    test::SourceSeal seal({copy});
+    test::LoopDevice loop(copy, false);
+    if (loop.device.empty()) {
+        WARN("SKIPPED: no loop device available");
+        return;
+    }
+
+    StationModel m(config_for(dir, {}, "/sys"));
+    m.start();
+    REQUIRE(m.settle(10s));
+    sign_in_and_open_case(m);
+    std::size_t i = index_of(m, loop.device.string());
+    m.select_device(i);
+    REQUIRE(m.selected_device()->protection == Protection::NotProtected);
+    REQUIRE(m.device_blocker());
+    m.confirm_device();
+    CHECK(m.screen() == Screen::Device);  // refused
+    CHECK_FALSE(m.start_job());           // and the job refuses too
+    CHECK(recorded(m, "start refused"));
+    CHECK_FALSE(m.job().running());
+
+    // The override needs the blocker described, and is recorded.
+    CHECK(m.override_blocker());
+    m.hardware_blocker = "Tableau T8u 000ecc55";
+    REQUIRE_FALSE(m.override_blocker());
+    m.apply_override();
+    CHECK(m.override_active());
+    CHECK(recorded(m, "hardware blocker override"));
+    CHECK_FALSE(m.device_blocker());
+
+    // Choosing another device drops the override; making it read-only needs none.
+    m.protect_selected();
+    REQUIRE(m.settle(10s));
+    CHECK(recorded(m, "device protected"));
+    i = index_of(m, loop.device.string());
+    CHECK(m.devices()[i].protection == Protection::Protected);
+    CHECK_FALSE(m.device_blocker());
+    CHECK(seal.unchanged());
+}
