@@ -122,6 +122,7 @@ void CustodyCommands::add_to(CLI::App& app) {
     run_->add_option("--hardware-blocker", hardware_blocker_,
                      "Declare the hardware write-blocker a writable device is attached through");
     hash_sets_.add_options(run_);
+    match_.add_to(*run_);
 
     seal_ = app.add_subcommand("seal", "Seal a case into a signed BagIt evidence bundle");
     seal_->add_option("CASE_DB", seal_db_, "Case database")->required()->check(CLI::ExistingFile);
@@ -296,6 +297,7 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     }
     WalkOptions walk;
     if (int code = hash_sets_.prepare(walk)) return code;
+    if (int code = match_.prepare(walk, false)) return code;
     auto key = ApplianceKey::load_or_create(ApplianceKey::default_store());
     if (!key) return report(key.error(), kOutput);
     if (!fs::create_directories(work, ec)) {
@@ -355,10 +357,12 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     // sets used with their SHA-256 (what `exhibit triage --json` reports of them).
     json finished = json::parse(triage_finished_detail(**db, *run));
     hash_sets_.print_summary(**db, run->id, &finished);
+    match_.add_summary(finished);
     (void)log.append(who, custody_action::kTriageFinished, finished.dump());
     std::cout << "triage " << run->status << ": " << run->files << " entries, " << run->files_hashed
               << " files hashed, " << run->errors << " file-system errors\n";
     hash_sets_.print_summary(**db, run->id, nullptr);
+    match_.print_summary(std::cout);
     if (run->status == "cancelled") return kCancelled;
 
     // Acquisition.

@@ -14,6 +14,7 @@
 
 #include "exhibit/custody.hpp"
 #include "hashset_commands.hpp"
+#include "rules_commands.hpp"
 
 namespace exhibit::cli {
 
@@ -46,6 +47,7 @@ class CustodyCommands {
     std::string image_ = "e01";
     std::string hardware_blocker_;
     TriageHashSets hash_sets_;  // --hashsets, --hashset-store, as `exhibit triage` has them
+    TriageMatchOptions match_;  // --rules, --keywords, --yara-max-size, likewise
     // seal
     std::string seal_db_;
     std::string seal_out_;

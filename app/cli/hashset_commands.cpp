@@ -64,6 +64,20 @@ void HashSetCommands::add_to(CLI::App& app) {
     list_ = hashset_->add_subcommand("list", "List the sets in the hash-set store");
     list_->add_option("--store", list_store_, "Hash-set store (default $EXHIBIT_HOME/hashsets)");
     list_->add_flag("--json", list_json_, "Print as JSON (one array)");
+
+    lookup_ = hashset_->add_subcommand(
+        "lookup", "Look hashes up in the store's sets: one line per hash with its verdict");
+    lookup_->add_option("HASH", lookup_hashes_, "MD5, SHA-1 or SHA-256 digests (hex)");
+    lookup_->add_option("--from", lookup_from_,
+                        "Also read hashes from FILE, one per line (- for "
+                        "standard input)");
+    lookup_->add_option("--hashsets", lookup_sets_, "Sets to consult, NAME[,NAME...] or all")
+        ->delimiter(',')
+        ->capture_default_str();
+    lookup_->add_option("--store", lookup_store_,
+                        "Hash-set store (default $EXHIBIT_HOME/hashsets)");
+    lookup_->add_flag("--count", lookup_count_,
+                      "Print only how many hashes got each verdict, not one line per hash");
 }
 
 bool HashSetCommands::selected() const {
@@ -71,7 +85,9 @@ bool HashSetCommands::selected() const {
 }
 
 int HashSetCommands::run() {
-    return *import_ ? run_import() : run_list();
+    if (*import_) return run_import();
+    if (*lookup_) return run_lookup();
+    return run_list();
 }
 
 int HashSetCommands::run_import() {
@@ -148,6 +164,78 @@ int HashSetCommands::run_list() {
         std::cout << s.name << "\t" << to_string(s.kind) << "\t" << s.counts.imported << " hashes\t"
                   << s.counts.duplicates << " duplicates\t" << s.counts.malformed << " malformed\t"
                   << s.imported_at << "\tsha256 " << s.sha256 << "\n";
+    }
+    return kOk;
+}
+
+// "<hash>\t<verdict>\t<set>[:<category>],..." per hash; "malformed" for text that is not a
+// digest. Hashes are matched whatever their case and printed as given.
+int HashSetCommands::run_lookup() {
+    auto library = HashSetLibrary::open(store_path(lookup_store_), lookup_sets_);
+    if (!library) return report(library.error(), kUsage);
+    std::ifstream file;
+    std::istream* in = nullptr;
+    if (lookup_from_ == "-") {
+        in = &std::cin;
+    } else if (!lookup_from_.empty()) {
+        file.open(lookup_from_);
+        if (!file)
+            return report(
+                make_error(ErrorKind::NotFound, "cannot read hashes from " + lookup_from_),
+                kSource);
+        in = &file;
+    }
+    if (lookup_hashes_.empty() && !in)
+        return report(make_error(ErrorKind::InvalidArgument,
+                                 "no hashes to look up (give HASH... "
+                                 "or --from FILE)"),
+                      kUsage);
+    std::map<std::string, std::uint64_t> counts;
+    std::string out;
+    auto one = [&](std::string text) {
+        while (!text.empty() && (text.back() == '\r' || text.back() == ' '))
+            text.pop_back();
+        if (text.empty()) return;
+        std::string hex = text;
+        for (char& c : hex)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        Hashes hashes;
+        if (hex.size() == 32) hashes.md5 = hex;
+        if (hex.size() == 40) hashes.sha1 = hex;
+        if (hex.size() == 64) hashes.sha256 = hex;
+        bool digest = !(hashes.md5.empty() && hashes.sha1.empty() && hashes.sha256.empty()) &&
+                      hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+        HashLookup found;
+        if (digest) found = (*library)->lookup(hashes);
+        const char* verdict = digest ? to_string(found.verdict) : "malformed";
+        ++counts[verdict];
+        if (lookup_count_) return;
+        out += text;
+        out += '\t';
+        out += verdict;
+        for (std::size_t i = 0; i < found.matches.size(); ++i) {
+            const HashSetMatch& m = found.matches[i];
+            out += i ? ',' : '\t';
+            out += m.set->name;
+            if (!m.category.empty()) out += ":" + m.category;
+        }
+        out += '\n';
+        if (out.size() > (1u << 16)) {
+            std::cout << out;
+            out.clear();
+        }
+    };
+    for (const auto& h : lookup_hashes_)
+        one(h);
+    if (in) {
+        std::string line;
+        while (std::getline(*in, line))
+            one(line);
+    }
+    std::cout << out;
+    if (lookup_count_) {
+        for (const char* v : {"known-bad", "watch", "known-good", "unknown", "malformed"})
+            std::cout << v << "\t" << counts[v] << "\n";
     }
     return kOk;
 }

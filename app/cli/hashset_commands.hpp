@@ -1,4 +1,4 @@
-// `exhibit hashset import|list`, and the hash-set options of `exhibit triage`.
+// `exhibit hashset import|list|lookup`, and the hash-set options of `exhibit triage`.
 //
 //   HashSetCommands hashsets;   // must outlive app.parse(): CLI11 writes into it
 //   hashsets.add_to(app);
@@ -35,6 +35,7 @@ class HashSetCommands {
   private:
     int run_import();
     int run_list();
+    int run_lookup();
 
     CLI::App* hashset_ = nullptr;
     CLI::App* import_ = nullptr;
@@ -48,6 +49,12 @@ class HashSetCommands {
     bool import_json_ = false;
     std::string list_store_;
     bool list_json_ = false;
+    CLI::App* lookup_ = nullptr;
+    std::vector<std::string> lookup_hashes_;
+    std::string lookup_from_;
+    std::vector<std::string> lookup_sets_{"all"};
+    std::string lookup_store_;
+    bool lookup_count_ = false;
 };
 
 class TriageHashSets {

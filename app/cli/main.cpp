@@ -14,6 +14,7 @@
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
 #include "hashset_commands.hpp"
+#include "rules_commands.hpp"
 #include "terminal.hpp"
 #include "triage_commands.hpp"
 
@@ -84,9 +85,22 @@ struct AcquireArgs {
     bool no_verify = false;
     bool json = false;
     std::string hardware_blocker;
+    std::string resume;
+    std::string checkpoint_every;
 };
 
-int run_acquire(const AcquireArgs& a) {
+int run_acquire(const AcquireArgs& args) {
+    AcquireArgs a = args;
+    if (a.resume.empty() && (a.source.empty() || a.out.empty())) {
+        return report(make_error(ErrorKind::InvalidArgument,
+                                 "acquire needs SOURCE and --out DIR (or --resume DIR)"),
+                      kUsage);
+    }
+    if (!a.resume.empty() && a.source.empty()) {
+        auto found = find_interrupted_acquisition(a.resume);
+        if (!found) return report(found.error(), kOutput);
+        a.source = found->source_path;
+    }
     AcquisitionPlan plan;
     plan.out_dir = a.out;
     plan.format = a.format == "raw"     ? ImageFormat::Raw
@@ -100,6 +114,11 @@ int run_acquire(const AcquireArgs& a) {
         if (!size) return report(size.error(), kUsage);
         plan.segment_size = *size;
     }
+    if (!a.checkpoint_every.empty()) {
+        auto size = parse_size(a.checkpoint_every);
+        if (!size) return report(size.error(), kUsage);
+        plan.checkpoint_every = *size;
+    }
     plan.case_info = a.case_info;
     plan.verify = !a.no_verify;
 
@@ -110,12 +129,20 @@ int run_acquire(const AcquireArgs& a) {
 
     JobProgress progress;
     Expected<AcquisitionResult> result = make_error(ErrorKind::Internal, "acquisition did not run");
-    run_with_progress_line([&] { result = acquire(**source, plan, progress, g_cancel); }, progress,
-                           !a.json);
+    run_with_progress_line(
+        [&] {
+            result = a.resume.empty() ? acquire(**source, plan, progress, g_cancel)
+                                      : resume_acquisition(**source, a.resume, progress, g_cancel);
+        },
+        progress, !a.json);
 
     if (!result) {
         const Error& e = result.error();
-        return report(e, e.kind == ErrorKind::InvalidArgument ? kOutput : kInternal);
+        return report(e, e.kind == ErrorKind::InvalidArgument || e.kind == ErrorKind::NotFound ||
+                                 e.kind == ErrorKind::Format
+                             ? kOutput
+                         : e.kind == ErrorKind::SourceChanged ? kSourceChanged
+                                                              : kInternal);
     }
     const AcquisitionResult& r = *result;
     if (a.json) {
@@ -190,8 +217,18 @@ int main(int argc, char** argv) {
     AcquireArgs acq;
     auto* acquire_cmd = app.add_subcommand(
         "acquire", "Image a source (device, raw, split raw or E01) into a verified image");
-    acquire_cmd->add_option("SOURCE", acq.source, "Device or image to acquire")->required();
-    acquire_cmd->add_option("--out", acq.out, "Output directory (created if missing)")->required();
+    acquire_cmd->add_option("SOURCE", acq.source,
+                            "Device or image to acquire (with --resume: default, the one the "
+                            "interrupted run read)");
+    auto* out_opt =
+        acquire_cmd->add_option("--out", acq.out, "Output directory (created if missing)");
+    acquire_cmd
+        ->add_option("--resume", acq.resume,
+                     "Take up the acquisition interrupted in this directory from its last "
+                     "checkpoint")
+        ->excludes(out_opt);
+    acquire_cmd->add_option("--checkpoint-every", acq.checkpoint_every,
+                            "Raw and split raw: bytes between resume checkpoints (default 256M)");
     acquire_cmd->add_option("--format", acq.format, "Image format")
         ->check(CLI::IsMember({"e01", "raw", "split"}))
         ->capture_default_str();
@@ -231,14 +268,16 @@ int main(int argc, char** argv) {
     triage.add_to(app);
     HashSetCommands hashsets;  // `hashset import`, `hashset list`
     hashsets.add_to(app);
+    RulesCommands rules;  // `rules check`
+    rules.add_to(app);
     CustodyCommands custody;  // `run`, `seal`, `verify`, `key`, `note`, `custody`
     custody.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
-        first != "hashset" && first != "run" && first != "seal" && first != "verify" &&
-        first != "key" && first != "note" && first != "custody") {
+        first != "hashset" && first != "rules" && first != "run" && first != "seal" &&
+        first != "verify" && first != "key" && first != "note" && first != "custody") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -260,6 +299,7 @@ int main(int argc, char** argv) {
         if (devices.selected()) return devices.run(g_cancel);
         if (triage.selected()) return triage.run(g_cancel);
         if (hashsets.selected()) return hashsets.run();
+        if (rules.selected()) return rules.run();
         if (custody.selected()) return custody.run(g_cancel);
         if (*info_cmd) {
             OpenOptions options;

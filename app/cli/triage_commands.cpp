@@ -24,6 +24,7 @@ void TriageCommands::add_to(CLI::App& app) {
     triage_->add_option("--hardware-blocker", hardware_blocker_,
                         "Declare the hardware write-blocker a writable device is attached through");
     hash_sets_.add_options(triage_);
+    match_.add_to(*triage_);
 
     files_ = app.add_subcommand("files", "List the files a case database holds");
     files_->add_option("CASE_DB", files_db_, "Case database")->required()->check(CLI::ExistingFile);
@@ -50,6 +51,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     options.hardware_blocker = hardware_blocker_;
     WalkOptions walk;
     if (int code = hash_sets_.prepare(walk)) return code;
+    if (int code = match_.prepare(walk, triage_json_)) return code;
     auto source = open_source(source_, options);
     if (!source) return report(source.error(), source_exit_code(source.error()));
     auto db = CaseDatabase::open(case_db_);
@@ -61,6 +63,8 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                            progress, !triage_json_);
     if (!run) return report(run.error(), kOutput);
     const TriageRun& r = *run;
+    auto hits = (*db)->hit_counts(r.id);
+    if (!hits) return report(hits.error(), kOutput);
     if (triage_json_) {
         nlohmann::json j = {{"run", r.id},
                             {"status", r.status},
@@ -71,8 +75,11 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                             {"files_hashed", r.files_hashed},
                             {"bytes_read", r.bytes_read},
                             {"errors", r.errors},
-                            {"case_db", case_db_}};
+                            {"case_db", case_db_},
+                            {"hits", *hits},
+                            {"first_hit_seconds", progress.snapshot().first_hit_seconds}};
         hash_sets_.print_summary(**db, r.id, &j);
+        match_.add_summary(j);
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << "triage " << r.status << ": " << r.files << " entries, " << r.files_hashed
@@ -80,6 +87,13 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                   << " file-system errors; case database " << case_db_ << "\n";
         if (!r.stopped_at.empty()) std::cout << "stopped: " << r.stopped_at << "\n";
         hash_sets_.print_summary(**db, r.id, nullptr);
+        std::cout << "hits:";
+        for (const auto& [kind, count] : *hits)
+            std::cout << ' ' << count << ' ' << kind;
+        std::cout << (hits->empty() ? " none\n" : "\n");
+        if (double first = progress.snapshot().first_hit_seconds; first >= 0)
+            std::cout << "first hit after " << first << " s\n";
+        match_.print_summary(std::cout);
     }
     if (r.status == "cancelled") return kCancelled;
     if (r.status != "completed") return kSource;

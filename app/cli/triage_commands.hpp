@@ -12,6 +12,7 @@
 #include <string>
 
 #include "hashset_commands.hpp"
+#include "rules_commands.hpp"
 
 namespace exhibit::cli {
 
@@ -40,6 +41,7 @@ class TriageCommands {
     bool csv_ = false;
     bool bodyfile_ = false;
     bool dfxml_ = false;
+    TriageMatchOptions match_;  // --rules, --keywords, --yara-max-size
 };
 
 }  // namespace exhibit::cli

@@ -132,14 +132,17 @@ TEST_CASE("a writable block device is refused with how to protect it", "[cli][de
     TempDir dir;
     write_random_file(dir / "disk.img", 1024 * 1024, 3);
     SourceSeal seal({dir / "disk.img"});
-    auto loop = run("losetup -f --show " + sh_quote((dir / "disk.img").string()));
-    if (loop.exit_code != 0) {
-        WARN("SKIPPED: loop devices are not available here");
-        return;
+    std::string dev;
+    CommandResult r;
+    {
+        LoopDevice loop(dir / "disk.img", false);
+        if (loop.device.empty()) {
+            WARN("SKIPPED: loop devices are not available here");
+            return;
+        }
+        dev = loop.device.string();
+        r = run_cli("acquire " + dev + " --out " + sh_quote((dir / "o").string()));
     }
-    std::string dev = loop.out.substr(0, loop.out.find('\n'));
-    auto r = run_cli("acquire " + dev + " --out " + sh_quote((dir / "o").string()));
-    run("losetup -d " + dev);
     check_refusal(r, 3, "blockdev --setro " + dev);
     CHECK(seal.unchanged());
 }

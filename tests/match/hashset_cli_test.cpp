@@ -273,3 +273,29 @@ TEST_CASE("hashset and triage --hashsets refuse bad input in one sentence",
     CHECK(listed.out.starts_with("good\tknown-good\t6 hashes"));
     CHECK(seal.unchanged());
 }
+
+TEST_CASE("hashset lookup answers per hash with the matching sets", "[hashset][cli]") {
+    TempDir dir;
+    const std::string store = sh_quote((dir / "store").string());
+    const fs::path bad = kRules / "hashsets/demo-known-bad.txt";
+    const fs::path good = kRules / "hashsets/demo-known-good.txt";
+    REQUIRE(run(cli() + " hashset import " + sh_quote(bad.string()) +
+                " --name bad --kind known-bad --category demo --store " + store)
+                .exit_code == 0);
+    REQUIRE(run(cli() + " hashset import " + sh_quote(good.string()) + " " +
+                sh_quote(bad.string()) + " --name both --kind known-good --store " + store)
+                .exit_code == 0);
+    const std::string card = "EF5E282F54E3E9C16D75E024DE32EBC8359C3268534404E4E06F26B437EECAA0";
+    const std::string holiday = "92ff1a7e543fb47c54c28c3c19b8b6e1";
+    const std::string other = std::string(64, 'a');
+    auto found = run(cli() + " hashset lookup " + card + " " + holiday + " " + other +
+                     " nothex --store " + store);
+    REQUIRE(found.exit_code == 0);
+    CHECK(found.out == card + "\tknown-bad\tbad:demo,both\n" + holiday + "\tknown-good\tboth\n" +
+                           other + "\tunknown\nnothex\tmalformed\n");
+    std::ofstream(dir / "q.txt") << card << "\n" << other << "\n";
+    auto counted = run(cli() + " hashset lookup --from " + sh_quote((dir / "q.txt").string()) +
+                       " --count --hashsets both --store " + store);
+    REQUIRE(counted.exit_code == 0);
+    CHECK(counted.out == "known-bad\t0\nwatch\t0\nknown-good\t1\nunknown\t1\nmalformed\t0\n");
+}

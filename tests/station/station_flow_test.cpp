@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
+#include "exhibit/hashset.hpp"
+#include "exhibit/rules.hpp"
 #include "exhibit/station/station_model.hpp"
 #include "test_support.hpp"
 
@@ -154,13 +158,15 @@ TEST_CASE("no start on an unprotected device without the recorded override", "[s
     test::TempDir dir;
     // A writable loop device over a copy of the sample: a real, unprotected block device.
     fs::path copy = dir.path() / "exhibit.img";
-    fs::copy_file(test::sample_image(), copy);
+    test::write_random_file(copy, 8u << 20, 7);  // no file system needed: nothing is started
     test::SourceSeal seal({copy});
     test::LoopDevice loop(copy, false);
     if (loop.device.empty()) {
         WARN("SKIPPED: no loop device available");
         return;
     }
+    // The kernel keeps a loop device's read-only flag across detach: start writable.
+    REQUIRE(test::run("blockdev --setrw " + loop.device.string()).exit_code == 0);
 
     StationModel m(config_for(dir, {}, "/sys"));
     m.start();
@@ -193,4 +199,99 @@ TEST_CASE("no start on an unprotected device without the recorded override", "[s
     CHECK(m.devices()[i].protection == Protection::Protected);
     CHECK_FALSE(m.device_blocker());
     CHECK(seal.unchanged());
+}
+
+TEST_CASE("the plan offers what is installed and triage matches with it", "[station][flow]") {
+    const fs::path image = test::sample_image();
+    test::SourceSeal seal({image});
+    test::TempDir dir;
+    // A known-bad set of every JPEG on the sample, imported with the engine's store; the
+    // shipped rule packs; a keyword list.
+    std::ofstream(dir.path() / "bad.txt") << [] {
+        std::string s;
+        for (const auto& t : test::sample_truth())
+            if (t.kind == "jpeg") s += t.md5 + "\n";
+        return s;
+    }();
+    HashSetImport import;
+    import.files = {dir.path() / "bad.txt"};
+    import.name = "demo-pictures";
+    import.kind = HashSetKind::KnownBad;
+    import.category = "demo";
+    REQUIRE(HashSetStore(dir.path() / "hashsets").import(import));
+    fs::create_directories(dir.path() / "keywords");
+    std::ofstream(dir.path() / "keywords" / "bluebird.txt") << "operation bluebird\n";
+
+    StationConfig config = config_for(dir, {image});
+    config.matching.hash_set_store = dir.path() / "hashsets";
+    config.matching.rules_dir = fs::path(EXHIBIT_STATION_RULES_DIR);
+    config.matching.keywords_dir = dir.path() / "keywords";
+    StationModel m(config);
+    m.start();
+    REQUIRE(m.settle(10s));
+    sign_in_and_open_case(m);
+    m.select_device(index_of(m, image.string()));
+    m.confirm_device();
+    REQUIRE(m.settle(30s));
+    const InstalledMatching& inst = m.installed();
+    REQUIRE(inst.hash_sets.size() == 1);
+    CHECK(inst.rule_packs.size() >= 1);
+    REQUIRE(inst.keyword_lists.size() == 1);
+    // Everything installed starts chosen; a second tap leaves a pack out.
+    CHECK(m.plan.hash_sets == std::vector<std::string>{"demo-pictures"});
+    CHECK(m.plan.rule_packs.size() == inst.rule_packs.size());
+    m.toggle_rule_pack(inst.rule_packs[0]);
+    CHECK(m.plan.rule_packs.size() == inst.rule_packs.size() - 1);
+    m.toggle_rule_pack(inst.rule_packs[0]);
+    m.plan.keyword_list = inst.keyword_lists[0];
+    m.plan.case_keywords = "darkmarket.onion, 4929-1234";
+
+    REQUIRE(m.start_job());
+    REQUIRE(m.settle(180s));
+    REQUIRE(m.outcome());
+    INFO(m.outcome()->summary);
+    REQUIRE(m.outcome()->completed);
+    std::size_t jpegs = 0, keyword_files = 0;
+    for (const auto& t : test::sample_truth()) {
+        jpegs += t.kind == "jpeg";
+        keyword_files += t.keywords.find("bluebird") != std::string::npos ||
+                         t.keywords.find("darkmarket") != std::string::npos ||
+                         t.keywords.find("4929") != std::string::npos;
+    }
+    const auto& hits = m.outcome()->hit_counts;
+    REQUIRE(hits.count("hashset"));
+    CHECK(hits.at("hashset") == jpegs);
+    REQUIRE(hits.count("keyword"));
+    CHECK(hits.at("keyword") >= keyword_files);
+    // The typed terms and the chosen list's are kept with the exhibit.
+    std::ifstream kw(m.case_store().case_database(m.case_details).parent_path() / "keywords.txt");
+    std::string text((std::istreambuf_iterator<char>(kw)), {});
+    CHECK(text.find("darkmarket.onion\n") != std::string::npos);
+    CHECK(text.find("4929-1234\n") != std::string::npos);
+    CHECK(text.find("operation bluebird\n") != std::string::npos);
+
+    m.show_findings();
+    REQUIRE(m.settle(30s));
+    REQUIRE(m.findings());
+    bool known_bad_group = false;
+    for (const auto& g : m.findings()->groups)
+        if (g.title == "Known-bad hash") known_bad_group = g.files.size() >= jpegs;
+    CHECK(known_bad_group);
+    CHECK(seal.unchanged());
+}
+
+TEST_CASE("case keywords are written one term per line", "[station][flow]") {
+    test::TempDir dir;
+    auto n = write_case_keywords(" alpha , beta\n/gam+a/ ,, ", dir.path() / "k" / "keywords.txt");
+    REQUIRE(n);
+    CHECK(*n == 3);
+    auto terms = read_keyword_list(dir.path() / "k" / "keywords.txt");
+    REQUIRE(terms);
+    REQUIRE(terms->size() == 3);
+    CHECK((*terms)[0].term == "alpha");
+    CHECK((*terms)[2].regex);
+    auto none = write_case_keywords(" , ", dir.path() / "none.txt");
+    REQUIRE(none);
+    CHECK(*none == 0);
+    CHECK_FALSE(fs::exists(dir.path() / "none.txt"));
 }

@@ -113,11 +113,17 @@ LoopDevice::LoopDevice(const fs::path& image, bool read_only) {
     if (::geteuid() != 0) return;
     auto r = run(std::string("losetup -f --show ") + (read_only ? "-r " : "") +
                  sh_quote(image.string()));
-    if (r.exit_code == 0) device = r.out.substr(0, r.out.find('\n'));
+    if (r.exit_code != 0) return;
+    device = r.out.substr(0, r.out.find('\n'));
+    // A loop device keeps a read-only flag set by BLKROSET after it is detached; a test that
+    // asked for a writable one must not inherit an earlier test's protection.
+    if (!read_only) run("blockdev --setrw " + sh_quote(device.string()));
 }
 
 LoopDevice::~LoopDevice() {
-    if (!device.empty()) run("losetup -d " + sh_quote(device.string()));
+    if (device.empty()) return;
+    run("blockdev --setrw " + sh_quote(device.string()));
+    run("losetup -d " + sh_quote(device.string()));
 }
 
 std::vector<TruthRow> sample_truth() {

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <vector>
 
+#include "exhibit/hashset.hpp"
 #include "exhibit/source.hpp"
+#include "exhibit/station/matching.hpp"
 
 namespace exhibit::station {
+
+namespace fs = std::filesystem;
 
 const char* to_string(StageState state) {
     switch (state) {
@@ -104,9 +108,49 @@ void StationJob::run(JobRequest request) {
     auto db = CaseDatabase::open(request.case_database);
     if (!db) return fail_all(db.error().message);
 
+    // The matchers are built before the read so a bad set or pack stops nothing half-way.
+    WalkOptions walk;
+    if (!request.hash_sets.empty()) {
+        auto library = HashSetLibrary::open(request.hash_set_store, request.hash_sets);
+        if (!library) return fail_all(library.error().message);
+        walk.scanners.push_back(hash_set_scanner(*library));
+    }
+    if (!request.case_keywords.empty()) {
+        std::string terms = request.case_keywords;
+        if (!request.keyword_list.empty()) {
+            auto listed = read_keyword_list(request.keyword_list);
+            if (!listed) return fail_all(listed.error().message);
+            for (const auto& t : *listed)
+                terms += "\n" + t.term;
+        }
+        fs::path file = request.case_database.parent_path() / "keywords.txt";
+        auto written = write_case_keywords(terms, file);
+        if (!written) return fail_all(written.error().message);
+        if (*written > 0) request.keyword_list = file;
+    }
+    if (!request.rule_packs.empty() || !request.keyword_list.empty()) {
+        if (!request.yara) return fail_all("YARA was not initialised for the rule packs.");
+        RuleSetOptions ro;
+        ro.packs = request.rule_packs;
+        if (!request.keyword_list.empty()) ro.keywords = request.keyword_list;
+        ro.cache_dir = request.rules_cache_dir;
+        auto rules = CompiledRules::build(request.yara, ro);
+        if (!rules) return fail_all(rules.error().message);
+        for (const auto& pack : (*rules)->packs())
+            for (const auto& file : pack.files)
+                if (!file.compiled)
+                    outcome.rule_problems.push_back(
+                        file.file.string() + " left out: " +
+                        (file.messages.empty() ? std::string("does not compile")
+                                               : "line " + std::to_string(file.messages[0].line) +
+                                                     ": " + file.messages[0].text));
+        walk.scanners.push_back(make_yara_scanner_factory(*rules, YaraScanOptions{},
+                                                          std::make_shared<YaraScanStats>()));
+    }
+
     // Triage first: on scene the first answers matter more than the image.
     stages_[0].state.store(StageState::Running);
-    auto run = triage_source(**source, **db, {}, stages_[0].progress, cancel_);
+    auto run = triage_source(**source, **db, walk, stages_[0].progress, cancel_);
     if (!run) {
         stages_[0].state.store(StageState::Failed);
         outcome.summary = "Triage failed: " + run.error().message;
@@ -120,6 +164,7 @@ void StationJob::run(JobRequest request) {
                           std::to_string(run->files_hashed) + " hashed.";
         if (!run->stopped_at.empty()) outcome.summary += " Stopped at: " + run->stopped_at;
         if (s == StageState::Cancelled) outcome.cancelled = true;
+        if (auto counts = (*db)->hit_counts(run->id)) outcome.hit_counts = std::move(*counts);
     }
 
     bool triage_ok = stages_[0].state.load() == StageState::Done;

@@ -65,6 +65,11 @@ void StationModel::frame(double now) {
 
     if (job_.running() || !throughput_.empty()) {
         auto stages = job_.stages();
+        last_running_.resize(stages.size());
+        for (std::size_t i = 0; i < stages.size(); ++i)
+            // A stage that is stopping restarts its counters at 0: keep what it had done.
+            if (stages[i].state == StageState::Running && stages[i].progress.done > 0)
+                last_running_[i] = stages[i];
         int current = -1;
         for (std::size_t i = 0; i < stages.size(); ++i)
             if (stages[i].state == StageState::Running) current = static_cast<int>(i);
@@ -85,7 +90,6 @@ void StationModel::frame(double now) {
     if (auto out = job_.take_outcome()) {
         outcome_ = std::move(out);
         record(outcome_->cancelled ? "job cancelled" : "job finished", outcome_->summary);
-        message_ = outcome_->summary;
         if (outcome_->triage) load_findings_async();
     }
 }
@@ -280,6 +284,21 @@ void StationModel::confirm_device() {
                                 ")");
     screen_ = Screen::Plan;
     message_.clear();
+    if (!installed_loaded_ && !loading_installed_) {
+        loading_installed_ = true;
+        tasks_.run([this, places = config_.matching]() -> BackgroundTasks::Completion {
+            auto found = find_installed_matching(places);
+            return [this, found = std::move(found)] {
+                loading_installed_ = false;
+                installed_loaded_ = true;
+                installed_ = found;
+                for (const auto& s : installed_.hash_sets)
+                    plan.hash_sets.push_back(s.name);
+                plan.rule_packs = installed_.rule_packs;
+                if (!installed_.problems.empty()) message_ = installed_.problems.front();
+            };
+        });
+    }
     if (measured_for_ != d->path && !measuring_) {
         measuring_ = true;
         tasks_.run(
@@ -305,6 +324,22 @@ Estimate StationModel::estimate() const {
     std::uint64_t size = d ? d->size_bytes : 0;
     double rate = d && measured_for_ == d->path ? measured_rate_ : 0;
     return estimate_job(size, rate, plan.kind == JobKind::TriageAndImage, plan.verify);
+}
+
+void StationModel::toggle_hash_set(const std::string& name) {
+    auto it = std::find(plan.hash_sets.begin(), plan.hash_sets.end(), name);
+    if (it == plan.hash_sets.end())
+        plan.hash_sets.push_back(name);
+    else
+        plan.hash_sets.erase(it);
+}
+
+void StationModel::toggle_rule_pack(const fs::path& pack) {
+    auto it = std::find(plan.rule_packs.begin(), plan.rule_packs.end(), pack);
+    if (it == plan.rule_packs.end())
+        plan.rule_packs.push_back(pack);
+    else
+        plan.rule_packs.erase(it);
 }
 
 std::optional<std::string> StationModel::start_blocker() const {
@@ -337,14 +372,38 @@ bool StationModel::start_job() {
     request.image.case_info.examiner = who.name + " (" + who.number + ")";
     request.image.case_info.description = d->vendor + " " + d->model + " " + d->serial;
     request.image.case_info.notes = case_details.notes;
+    request.hash_set_store = config_.matching.hash_set_store;
+    request.hash_sets = plan.hash_sets;
+    request.rule_packs = plan.rule_packs;
+    request.keyword_list = plan.keyword_list;
+    request.case_keywords = plan.case_keywords;
+    request.rules_cache_dir = default_rules_cache_dir();
+    if (!request.rule_packs.empty() || !request.keyword_list.empty() ||
+        !request.case_keywords.empty()) {
+        if (!yara_) {
+            auto yara = YaraLibrary::initialize();  // the UI thread, before any compiling
+            if (!yara) {
+                message_ = yara.error().message;
+                return false;
+            }
+            yara_ = *yara;
+        }
+        request.yara = yara_;
+    }
     record("job started",
-           d->path + (plan.kind == JobKind::TriageAndImage
-                          ? std::string(" triage + image (") + exhibit::to_string(plan.format) +
-                                ") to " + request.image.out_dir.string()
-                          : std::string(" triage only")));
+           d->path +
+               (plan.kind == JobKind::TriageAndImage
+                    ? std::string(" triage + image (") + exhibit::to_string(plan.format) + ") to " +
+                          request.image.out_dir.string()
+                    : std::string(" triage only")) +
+               "; hash sets: " + std::to_string(plan.hash_sets.size()) +
+               ", rule packs: " + std::to_string(plan.rule_packs.size()) +
+               (plan.keyword_list.empty() ? "" : ", keyword list " + plan.keyword_list.string()) +
+               (plan.case_keywords.empty() ? "" : ", case keywords: " + plan.case_keywords));
     outcome_.reset();
     findings_.reset();
     throughput_.clear();
+    last_running_.clear();
     last_sample_time_ = -1;
     last_sample_stage_ = -1;
     if (!job_.start(std::move(request))) {
@@ -354,6 +413,20 @@ bool StationModel::start_job() {
     message_.clear();
     screen_ = Screen::Running;
     return true;
+}
+
+std::vector<StageView> StationModel::stages() const {
+    auto stages = job_.stages();
+    for (std::size_t i = 0; i < stages.size() && i < last_running_.size(); ++i) {
+        const StageView& seen = last_running_[i];
+        if (stages[i].state != StageState::Running && stages[i].progress.done == 0 &&
+            seen.progress.done > 0) {
+            StageState state = stages[i].state;
+            stages[i] = seen;
+            stages[i].state = state;
+        }
+    }
+    return stages;
 }
 
 void StationModel::cancel_job() {

@@ -5,12 +5,17 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include <GL/gl.h>
+#include <stb_image_write.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "screens.hpp"
 #include "script.hpp"
@@ -56,6 +61,9 @@ std::filesystem::path default_case_root() {
 // Parses argv; returns -1 to go on, else the exit status.
 int parse(int argc, char** argv, Args& a) {
     a.config.case_root = default_case_root();
+    a.config.matching.hash_set_store = exhibit::HashSetStore::default_path();
+    a.config.matching.rules_dir = default_rules_dir();
+    a.config.matching.keywords_dir = default_keywords_dir();
     for (int i = 1; i < argc; ++i) {
         std::string opt = argv[i];
         auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -99,6 +107,25 @@ int parse(int argc, char** argv, Args& a) {
         }
     }
     return -1;
+}
+
+// Saves the back buffer (the frame just rendered) as an RGB PNG.
+bool save_screenshot(const std::string& path, int width, int height) {
+    std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height * 3);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadBuffer(GL_BACK);
+    glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, pixels.data());
+    // OpenGL's rows run bottom-up; PNG's top-down.
+    std::vector<unsigned char> flipped(pixels.size());
+    std::size_t stride = static_cast<std::size_t>(width) * 3;
+    for (int y = 0; y < height; ++y)
+        std::copy_n(&pixels[static_cast<std::size_t>(height - 1 - y) * stride], stride,
+                    &flipped[static_cast<std::size_t>(y) * stride]);
+    // Unfiltered rows: a checker can read any row without decoding the ones above it, and
+    // flat UI colours still compress well.
+    stbi_write_force_png_filter = 0;
+    return stbi_write_png(path.c_str(), width, height, 3, flipped.data(),
+                          static_cast<int>(stride)) != 0;
 }
 
 void glfw_error(int code, const char* text) {
@@ -191,7 +218,11 @@ int main(int argc, char** argv) {
             glClearColor(bg.x, bg.y, bg.z, 1);
             glClear(GL_COLOR_BUFFER_BIT);
             ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-            if (script.active()) script.after_render(fb_w, fb_h);
+            if (script.active()) {
+                if (auto shot = script.take_screenshot();
+                    !shot.empty() && !save_screenshot(shot, fb_w, fb_h))
+                    script.fail_screenshot("cannot write the screenshot " + shot);
+            }
             glfwSwapBuffers(window);
             if (script.active() && script.finished()) {
                 status = script.failed() ? 3 : 0;

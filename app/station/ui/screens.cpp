@@ -272,7 +272,11 @@ void Screens::plan_screen() {
     if (d)
         ImGui::Text("%s  %s %s  %s", d->name.c_str(), d->vendor.c_str(), d->model.c_str(),
                     format_bytes(d->size_bytes).c_str());
-    ImGui::Spacing();
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    const float h = ImGui::GetContentRegionAvail().y - bar_h;
+    const float avail = ImGui::GetContentRegionAvail().x;
+
+    ImGui::BeginChild("##plan-job", ImVec2(avail * 0.5f, h), false);
     int kind = model_.plan.kind == JobKind::TriageOnly ? 0 : 1;
     ImGui::TextUnformatted("What to do");
     if (ui_.choice("kind", kind, {"Triage only", "Triage and image"}))
@@ -282,30 +286,84 @@ void Screens::plan_screen() {
         ImGui::TextUnformatted("Image format");
         if (ui_.choice("format", fmt, {"E01", "Raw"}))
             model_.plan.format = fmt == 0 ? ImageFormat::Ewf : ImageFormat::Raw;
+        ImGui::SameLine(0, ui_.metrics.spacing_px * 3);
         int verify = model_.plan.verify ? 0 : 1;
-        ImGui::TextUnformatted("Verify the image after writing");
-        if (ui_.choice("verify", verify, {"Verify", "Do not verify"}))
-            model_.plan.verify = verify == 0;
-        std::string fallback = model_.case_store().image_folder(model_.case_details).string();
+        if (ui_.choice("verify", verify, {"Verify", "No verify"})) model_.plan.verify = verify == 0;
         ui_.text_field("Output folder (empty: the case folder)", model_.plan.output_dir,
-                       KeyboardLayout::Letters, 512,
-                       std::min(ImGui::GetContentRegionAvail().x, ui_.metrics.target_px * 16));
-        if (model_.plan.output_dir.empty()) ImGui::TextDisabled("%s", fallback.c_str());
+                       KeyboardLayout::Letters, 512);
+        if (model_.plan.output_dir.empty())
+            ImGui::TextDisabled("%s",
+                                model_.case_store().image_folder(model_.case_details).c_str());
     }
-    ImGui::Spacing();
-    ImGui::TextDisabled(
-        "Hash sets, YARA rule packs and keyword lists: none installed on this "
-        "station; files are hashed (MD5, SHA-1, SHA-256) and typed.");
     ImGui::Spacing();
     Estimate e = model_.estimate();
     ImGui::PushFont(ui_.fonts.title);
-    ImGui::Text("Estimated time: up to %s", format_duration(e.total_seconds).c_str());
+    ImGui::TextWrapped("Estimated time: up to %s", format_duration(e.total_seconds).c_str());
     ImGui::PopFont();
     if (model_.measuring_speed())
         ImGui::TextDisabled("Measuring the device's read speed...");
     else
         ImGui::TextDisabled("%s read speed %s", e.measured ? "Measured" : "Assumed (not measured)",
                             format_rate(e.rate).c_str());
+    ImGui::EndChild();
+    ImGui::SameLine();
+
+    // Matching: what is installed, all chosen to begin with; a tap leaves one out.
+    ImGui::BeginChild("##plan-matching", ImVec2(0, h), true);
+    const InstalledMatching& inst = model_.installed();
+    ImGui::TextDisabled("Every file is hashed (MD5, SHA-1, SHA-256) and typed.");
+    if (model_.loading_installed()) ImGui::TextDisabled("Looking for hash sets and rules...");
+    // Toggle chips that flow along the line and wrap, so a dozen packs fit on the screen.
+    const Palette& pal = palette(ui_.theme);
+    bool first_chip = true;
+    auto toggle_row = [&](const std::string& text, bool on, const std::string& id) {
+        std::string label = std::string(on ? "\xE2\x9C\x93 " : "") + text + "##" + id;
+        float w = ImGui::CalcTextSize(label.c_str(), nullptr, true).x +
+                  ImGui::GetStyle().FramePadding.x * 2;
+        if (!first_chip) {
+            ImGui::SameLine();
+            if (ImGui::GetCursorPosX() + w > ImGui::GetWindowContentRegionMax().x) ImGui::NewLine();
+        }
+        first_chip = false;
+        if (on) {
+            ImGui::PushStyleColor(ImGuiCol_Button, pal.accent);
+            ImGui::PushStyleColor(ImGuiCol_ButtonHovered, pal.accent);
+            ImGui::PushStyleColor(ImGuiCol_Text, pal.text_on_badge);
+        }
+        bool tapped = ui_.button(label.c_str(), std::max(w, ui_.metrics.target_px));
+        if (on) ImGui::PopStyleColor(3);
+        return tapped;
+    };
+    ImGui::TextUnformatted("Hash sets");
+    first_chip = true;
+    if (inst.hash_sets.empty()) ImGui::TextDisabled("  none installed");
+    for (const auto& set : inst.hash_sets) {
+        const auto& chosen = model_.plan.hash_sets;
+        bool on = std::find(chosen.begin(), chosen.end(), set.name) != chosen.end();
+        std::string text = set.name + "  (" + to_string(set.kind) + ", " +
+                           std::to_string(set.counts.imported) + " hashes)";
+        if (toggle_row(text, on, "hs:" + set.name)) model_.toggle_hash_set(set.name);
+    }
+    ImGui::TextUnformatted("YARA rule packs");
+    first_chip = true;
+    if (inst.rule_packs.empty()) ImGui::TextDisabled("  none installed");
+    for (const auto& pack : inst.rule_packs) {
+        const auto& chosen = model_.plan.rule_packs;
+        bool on = std::find(chosen.begin(), chosen.end(), pack) != chosen.end();
+        if (toggle_row(pack.stem().string(), on, "rp:" + pack.string()))
+            model_.toggle_rule_pack(pack);
+    }
+    ImGui::TextUnformatted("Keyword lists");
+    first_chip = true;
+    for (const auto& list : inst.keyword_lists) {
+        bool on = model_.plan.keyword_list == list;
+        if (toggle_row(list.stem().string(), on, "kw:" + list.string()))
+            model_.plan.keyword_list = on ? std::filesystem::path() : list;
+    }
+    ui_.text_field("Case keywords (comma-separated)", model_.plan.case_keywords,
+                   KeyboardLayout::Letters, 1024);
+    ImGui::EndChild();
+
     bool go = false;
     bottom_bar("Start", !model_.start_blocker(), go);
     if (go) model_.start_job();
@@ -316,20 +374,20 @@ void Screens::running_screen() {
     const auto& job = model_.job();
     ui_.title(job.running() ? "Running" : "Finished");
     ImGui::Text("Elapsed %s", format_duration(job.elapsed_seconds()).c_str());
-    for (const StageView& s : job.stages()) {
+    for (const StageView& s : model_.stages()) {
         ImGui::Spacing();
         ImGui::Text("%s: %s (%s)", s.name.c_str(), to_string(s.state), s.progress.stage);
         float frac = s.progress.total ? static_cast<float>(s.progress.done) /
                                             static_cast<float>(s.progress.total)
                                       : (s.state == StageState::Done ? 1.0f : 0.0f);
         char overlay[160];
-        std::snprintf(overlay, sizeof overlay, "%s of %s   %s   ETA %s",
-                      format_bytes(s.progress.done).c_str(),
-                      s.progress.total ? format_bytes(s.progress.total).c_str() : "?",
-                      format_rate(s.progress.bytes_per_second).c_str(),
-                      s.state == StageState::Running
-                          ? format_duration(s.progress.eta_seconds).c_str()
-                          : "--");
+        std::string amount = s.progress.total ? format_bytes(s.progress.done) + " of " +
+                                                    format_bytes(s.progress.total)
+                                              : format_bytes(s.progress.done) + " read";
+        std::string eta =
+            s.state == StageState::Running ? format_duration(s.progress.eta_seconds) : "--";
+        std::snprintf(overlay, sizeof overlay, "%s   %s   ETA %s", amount.c_str(),
+                      format_rate(s.progress.bytes_per_second).c_str(), eta.c_str());
         ImGui::ProgressBar(std::clamp(frac, 0.0f, 1.0f), ImVec2(-1, ui_.metrics.target_px),
                            overlay);
         if (s.progress.unreadable_sectors)
@@ -342,8 +400,30 @@ void Screens::running_screen() {
     float top = 1;
     for (float v : tp)
         top = std::max(top, v);
-    ImGui::PlotLines("##throughput", tp.empty() ? nullptr : tp.data(), static_cast<int>(tp.size()),
-                     0, nullptr, 0, top * 1.1f, ImVec2(-1, ui_.metrics.target_px * 2.5f));
+    char peak[48];
+    std::snprintf(peak, sizeof peak, "peak %.0f MB/s", static_cast<double>(top));
+    if (tp.size() >= 2) {
+        // Drawn by hand: ImGui's plot shows values only in a hover tooltip.
+        ImVec2 a = ImGui::GetCursorScreenPos();
+        ImVec2 size(ImGui::GetContentRegionAvail().x, ui_.metrics.target_px * 2.5f);
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        dl->AddRectFilled(a, ImVec2(a.x + size.x, a.y + size.y),
+                          ImGui::GetColorU32(ImGuiCol_FrameBg), 6);
+        dl->AddRect(a, ImVec2(a.x + size.x, a.y + size.y), ImGui::GetColorU32(ImGuiCol_Border), 6,
+                    0, 2);
+        std::vector<ImVec2> points;
+        float pad = ui_.metrics.spacing_px;
+        for (std::size_t i = 0; i < tp.size(); ++i)
+            points.emplace_back(
+                a.x + pad +
+                    (size.x - 2 * pad) * static_cast<float>(i) / static_cast<float>(tp.size() - 1),
+                a.y + size.y - pad - (size.y - 2 * pad) * tp[i] / (top * 1.1f));
+        dl->AddPolyline(points.data(), static_cast<int>(points.size()),
+                        ImGui::GetColorU32(ImGuiCol_PlotLines), 0, 3);
+        dl->AddText(ImVec2(a.x + pad, a.y + pad / 2), ImGui::GetColorU32(ImGuiCol_Text), peak);
+        ImGui::Dummy(size);
+    } else
+        ImGui::TextDisabled(job.running() ? "Measuring..." : "The job was too short to chart.");
     if (const auto& out = model_.outcome()) {
         ImGui::Spacing();
         ImGui::TextColored(out->completed   ? p.ok
@@ -357,6 +437,18 @@ void Screens::running_screen() {
         if (out->triage)
             ImGui::Text("Files found: %" PRIu64 "   hashed: %" PRIu64 "   errors: %" PRIu64,
                         out->triage->files, out->triage->files_hashed, out->triage->errors);
+        if (!out->hit_counts.empty()) {
+            std::string hits = "Hits:";
+            for (const auto& [kind, n] : out->hit_counts)
+                hits += "   " + kind + " " + std::to_string(n);
+            ImGui::PushFont(ui_.fonts.title);
+            ImGui::TextColored(p.bad, "%s", hits.c_str());
+            ImGui::PopFont();
+        } else if (out->triage) {
+            ImGui::TextUnformatted("Hits: none");
+        }
+        for (const auto& problem : out->rule_problems)
+            ImGui::TextColored(p.warn, "%s", problem.c_str());
         if (out->image && !out->image->hashes.sha256.empty()) {
             ImGui::PushFont(ui_.fonts.mono);
             ImGui::TextWrapped("MD5     %s", out->image->hashes.md5.c_str());

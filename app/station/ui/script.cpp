@@ -1,9 +1,5 @@
 #include "script.hpp"
 
-#include <GL/gl.h>
-#include <GLFW/glfw3.h>
-#include <stb_image_write.h>
-
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -152,12 +148,16 @@ void Script::before_frame(StationModel& model, TouchUi& ui, double now) {
             io.AddInputCharacter(static_cast<unsigned char>(ch));
         next();
     } else if (cmd == "press") {
-        int key = line.arg == "enter"       ? GLFW_KEY_ENTER
-                  : line.arg == "escape"    ? GLFW_KEY_ESCAPE
-                  : line.arg == "backspace" ? GLFW_KEY_BACKSPACE
-                  : line.arg == "tab"       ? GLFW_KEY_TAB
-                                            : -1;
-        if (key < 0) return fail("unknown key " + line.arg);
+        // Through the platform backend's own key map, as its key callback would.
+        ImGuiKey_ named = line.arg == "enter"       ? ImGuiKey_Enter
+                          : line.arg == "escape"    ? ImGuiKey_Escape
+                          : line.arg == "backspace" ? ImGuiKey_Backspace
+                          : line.arg == "tab"       ? ImGuiKey_Tab
+                                                    : ImGuiKey_COUNT;
+        if (named == ImGuiKey_COUNT) return fail("unknown key " + line.arg);
+        int key = io.KeyMap[named];
+        if (key < 0 || key >= IM_ARRAYSIZE(io.KeysDown))
+            return fail("the platform backend maps no key to " + line.arg);
         io.KeysDown[key] = step_ == 1;
         if (step_ >= 2) next();
     } else if (cmd == "frames") {
@@ -191,27 +191,10 @@ void Script::before_frame(StationModel& model, TouchUi& ui, double now) {
     }
 }
 
-void Script::after_render(int width, int height) {
-    if (pending_screenshot_.empty()) return;
-    std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height * 3);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadBuffer(GL_BACK);
-    glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, pixels.data());
-    // OpenGL's rows run bottom-up; PNG's top-down.
-    std::vector<unsigned char> flipped(pixels.size());
-    std::size_t stride = static_cast<std::size_t>(width) * 3;
-    for (int y = 0; y < height; ++y)
-        std::copy_n(&pixels[static_cast<std::size_t>(height - 1 - y) * stride], stride,
-                    &flipped[static_cast<std::size_t>(y) * stride]);
-    // Unfiltered rows: a checker can read any row without decoding the ones above it, and
-    // flat UI colours still compress well.
-    stbi_write_force_png_filter = 0;
-    if (!stbi_write_png(pending_screenshot_.c_str(), width, height, 3, flipped.data(),
-                        static_cast<int>(stride))) {
-        std::cerr << "script " << path_ << ": cannot write " << pending_screenshot_ << "\n";
-        failed_ = true;
-    }
-    pending_screenshot_.clear();
+std::string Script::take_screenshot() {
+    std::string path;
+    path.swap(pending_screenshot_);
+    return path;
 }
 
 }  // namespace exhibit::station::ui

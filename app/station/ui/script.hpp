@@ -37,8 +37,9 @@ class Script {
     // Before ImGui::NewFrame: feeds this frame's synthetic input into ImGui's IO, using the
     // widget rectangles of the previous frame.
     void before_frame(StationModel& model, TouchUi& ui, double now);
-    // After rendering, with the frame still in the back buffer: screenshots.
-    void after_render(int width, int height);
+    // After rendering: the file the frame just drawn should be saved to, once, or empty.
+    std::string take_screenshot();
+    void fail_screenshot(const std::string& why) { fail(why); }
 
     bool finished() const { return done_ || failed_; }
     bool failed() const { return failed_; }

@@ -38,8 +38,8 @@ std::string load_fonts(const DisplayMetrics& m, const std::string& font_override
                      "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf and Noto Sans)"
                    : "the font " + font_override + " does not exist";
     ImGuiIO& io = ImGui::GetIO();
-    // Latin, Latin-1 and Latin Extended-A cover names across Europe.
-    static const ImWchar ranges[] = {0x0020, 0x017F, 0x2010, 0x2027, 0};
+    // Latin, Latin-1 and Latin Extended-A cover names across Europe; dashes, bullets, ticks.
+    static const ImWchar ranges[] = {0x0020, 0x017F, 0x2010, 0x2027, 0x2713, 0x2713, 0};
     out.body = io.Fonts->AddFontFromFileTTF(body, m.font_px, nullptr, ranges);
     out.title = io.Fonts->AddFontFromFileTTF(bold ? bold : body, m.title_px, nullptr, ranges);
     out.mono = io.Fonts->AddFontFromFileTTF(mono ? mono : body, m.font_px * 0.9f, nullptr, ranges);
@@ -134,7 +134,7 @@ bool TouchUi::row(const char* label, bool selected, float height) {
 
 bool TouchUi::hold_button(const char* label, double seconds, float width, bool enabled) {
     ImGuiID id = ImGui::GetID(label);
-    auto [it, added] = holds_.try_emplace(id, seconds);
+    auto [it, added] = holds_.try_emplace(id, seconds * hold_scale);
     HoldToConfirm& hold = it->second;
     const Palette& p = palette(theme);
     ImGui::PushStyleColor(ImGuiCol_Button, p.bad);

@@ -42,6 +42,9 @@ class TouchUi {
     DisplayMetrics metrics;
     Fonts fonts;
     Theme theme = Theme::Day;
+    // Multiplies every hold-to-confirm time; 1 except in tests that must finish a hold
+    // before a short job ends.
+    double hold_scale = 1.0;
 
     // Call after ImGui::NewFrame (forgets the previous frame's widget rectangles).
     void begin_frame() { widgets_.clear(); }

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,8 @@ class CaseDatabase {
 
     Expected<std::vector<FileRow>> files(const FileFilter& filter) const;
     Expected<std::vector<TriageRun>> runs() const;
+    // Hits of one run by kind ("hashset", "yara", "keyword"); kinds without hits absent.
+    Expected<std::map<std::string, std::uint64_t>> hit_counts(std::int64_t run_id) const;
 
     // The open connection, for engine modules that keep their own tables in the case
     // database (custody: case_info, sources, custody_events). Not for the UI.

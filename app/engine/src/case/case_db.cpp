@@ -484,6 +484,18 @@ Expected<std::vector<TriageRun>> CaseDatabase::runs() const {
     return out;
 }
 
+Expected<std::map<std::string, std::uint64_t>> CaseDatabase::hit_counts(std::int64_t run_id) const {
+    Statement s(db_, "SELECT kind, COUNT(*) FROM hits WHERE run_id = ? GROUP BY kind");
+    if (!s.ok()) return db_error(db_, "cannot query hits");
+    s.bind(1, run_id);
+    std::map<std::string, std::uint64_t> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out[s.text(0)] = static_cast<std::uint64_t>(s.integer(1));
+    if (rc != SQLITE_DONE) return db_error(db_, "cannot read hits");
+    return out;
+}
+
 Expected<TriageRun> triage_source(Source& source, CaseDatabase& db, const WalkOptions& options,
                                   JobProgress& progress, const std::atomic<bool>& cancel) {
     auto run_id = db.begin_run(source.info());

@@ -1,5 +1,5 @@
 // The hash-set library: the chosen sets' tables memory-mapped read-only, looked up by
-// binary search (a few dozen page-cache reads per file at most; no SQL, no parsing).
+// interpolation then binary search (a handful of page-cache reads per digest; no SQL).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -32,21 +32,49 @@ struct HashSetLibrary::Table {
 
     // The category number of `digest`, kNoCategory when the set has none; false if absent.
     bool find(const std::uint8_t* digest, std::uint16_t& category) const {
-        std::uint64_t lo = 0, hi = count;
+        std::uint64_t lo = 0, hi = count;  // the digest, if present, is in [lo, hi)
+        // Digests are uniform, so interpolating on the first 8 bytes lands within a few
+        // entries in two or three steps (each one cache miss) where plain bisection of
+        // ten million entries takes 23; bisection finishes the last small range.
+        const std::uint64_t key = prefix(digest);
+        for (int step = 0; step < 8 && hi - lo > 8; ++step) {
+            const std::uint64_t first = prefix(at(lo)), last = prefix(at(hi - 1));
+            if (key < first || key > last) return false;
+            if (first == last) break;
+            const auto span = static_cast<unsigned __int128>(hi - 1 - lo);
+            std::uint64_t mid =
+                lo + static_cast<std::uint64_t>(span * (key - first) / (last - first));
+            int c = std::memcmp(at(mid), digest, width);
+            if (c == 0) return found(mid, category);
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
         while (lo < hi) {
             std::uint64_t mid = lo + (hi - lo) / 2;
-            int c = std::memcmp(digests + mid * width, digest, width);
-            if (c == 0) {
-                category = kNoCategory;
-                if (categories) std::memcpy(&category, categories + mid * 2, 2);
-                return true;
-            }
+            int c = std::memcmp(at(mid), digest, width);
+            if (c == 0) return found(mid, category);
             if (c < 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
         return false;
+    }
+
+  private:
+    const std::uint8_t* at(std::uint64_t i) const { return digests + i * width; }
+    static std::uint64_t prefix(const std::uint8_t* d) {
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i)
+            v = v << 8 | d[i];
+        return v;
+    }
+    bool found(std::uint64_t i, std::uint16_t& category) const {
+        category = kNoCategory;
+        if (categories) std::memcpy(&category, categories + i * 2, 2);
+        return true;
     }
 };
 

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,6 +24,7 @@
 #include "exhibit/acquire.hpp"
 #include "exhibit/case_db.hpp"
 #include "exhibit/progress.hpp"
+#include "exhibit/rules.hpp"
 
 namespace exhibit::station {
 
@@ -33,6 +36,17 @@ struct JobRequest {
     JobKind kind = JobKind::TriageOnly;
     std::filesystem::path case_database;
     AcquisitionPlan image;  // used for TriageAndImage
+
+    // Matching during triage; all empty: hashes and file types only.
+    std::filesystem::path hash_set_store;
+    std::vector<std::string> hash_sets;  // names in the store
+    std::vector<std::filesystem::path> rule_packs;
+    std::filesystem::path keyword_list;  // empty: none
+    // Terms typed for this exhibit (comma-separated); written, after the chosen list's
+    // terms, to keywords.txt beside the case database, which then is the keyword list.
+    std::string case_keywords;
+    std::filesystem::path rules_cache_dir;
+    std::shared_ptr<YaraLibrary> yara;  // initialised on the UI thread; needed for rules
 };
 
 enum class StageState { Pending, Running, Done, Failed, Cancelled, Skipped };
@@ -50,6 +64,8 @@ struct JobOutcome {
     std::string summary;  // one sentence per stage, for the operator
     std::optional<TriageRun> triage;
     std::optional<AcquisitionResult> image;
+    std::map<std::string, std::uint64_t> hit_counts;  // by kind: hashset, yara, keyword
+    std::vector<std::string> rule_problems;           // rule files left out, with lines
 };
 
 class StationJob {

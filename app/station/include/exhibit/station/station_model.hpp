@@ -28,6 +28,7 @@
 #include "exhibit/station/estimate.hpp"
 #include "exhibit/station/findings.hpp"
 #include "exhibit/station/job.hpp"
+#include "exhibit/station/matching.hpp"
 
 namespace exhibit::station {
 
@@ -48,6 +49,7 @@ struct StationConfig {
     std::filesystem::path sysfs_root = "/sys";
     std::vector<std::filesystem::path> image_files;  // offered beside attached devices
     bool watch_hotplug = true;
+    MatchingPlaces matching;  // empty places: nothing offered
 };
 
 struct PlanChoice {
@@ -55,6 +57,10 @@ struct PlanChoice {
     ImageFormat format = ImageFormat::Ewf;
     std::string output_dir;  // empty: the case folder
     bool verify = true;
+    std::vector<std::string> hash_sets;  // chosen from InstalledMatching
+    std::vector<std::filesystem::path> rule_packs;
+    std::filesystem::path keyword_list;  // an installed list, or empty
+    std::string case_keywords;           // typed terms, comma-separated
 };
 
 class StationModel {
@@ -113,6 +119,12 @@ class StationModel {
     // --- Plan
     PlanChoice plan;
     Estimate estimate() const;
+    // What is installed to match against (loaded when the plan is shown). Everything
+    // installed starts chosen; the operator can leave any of it out.
+    const InstalledMatching& installed() const { return installed_; }
+    bool loading_installed() const { return loading_installed_; }
+    void toggle_hash_set(const std::string& name);
+    void toggle_rule_pack(const std::filesystem::path& pack);
     bool measuring_speed() const { return measuring_; }
     std::optional<std::string> start_blocker() const;
     // Starts the job when start_blocker() allows it; otherwise records the refusal.
@@ -120,6 +132,9 @@ class StationModel {
 
     // --- Running
     const StationJob& job() const { return job_; }
+    // The job's stages for display: a stage that ended keeps the figures it last showed
+    // while running (the engine starts a new, empty "cancelled" stage when it stops).
+    std::vector<StageView> stages() const;
     const std::vector<float>& throughput() const { return throughput_; }  // MB/s samples
     void cancel_job();
     const std::optional<JobOutcome>& outcome() const { return outcome_; }
@@ -156,9 +171,15 @@ class StationModel {
     StationJob job_;
     std::optional<JobOutcome> outcome_;
     std::vector<float> throughput_;
+    std::vector<StageView> last_running_;
     double last_sample_time_ = -1;
     std::uint64_t last_sample_bytes_ = 0;
     int last_sample_stage_ = -1;
+
+    InstalledMatching installed_;
+    bool loading_installed_ = false;
+    bool installed_loaded_ = false;
+    std::shared_ptr<YaraLibrary> yara_;
 
     std::optional<FindingsIndex> findings_;
     bool loading_findings_ = false;

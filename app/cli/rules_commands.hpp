@@ -1,0 +1,65 @@
+// YARA rule packs and case keywords on the command line:
+//   exhibit triage ... --rules PATH[,PATH...] --keywords FILE --yara-max-size SIZE
+//   exhibit rules check PATH... [--keywords FILE] [--json]
+//
+//   TriageMatchOptions match;   // must outlive app.parse()
+//   match.add_to(*triage_subcommand);
+//   if (int rc = match.prepare(walk_options); rc != kOk) return rc;   // after parsing
+//   match.add_summary(json) / match.print_summary(std::cout)          // after the run
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "exhibit/file_walk.hpp"
+#include "exhibit/rules.hpp"
+
+namespace exhibit::cli {
+
+// "builtin": the shipped rules/ folder, found beside the executable (build tree) or in
+// the installed data folder; empty when it cannot be found.
+std::filesystem::path builtin_rules_dir();
+
+class TriageMatchOptions {
+  public:
+    void add_to(CLI::App& triage);
+    bool wanted() const { return !rule_paths_.empty() || !keywords_.empty(); }
+    // Compiles the packs and keywords (cached) and appends the YARA scanner to `options`.
+    // Returns an exit code: kOk, or the code of an error already reported on stderr.
+    int prepare(WalkOptions& options, bool quiet);
+    void add_summary(nlohmann::json& j) const;
+    void print_summary(std::ostream& out) const;
+
+  private:
+    std::vector<std::string> rule_paths_;
+    std::string keywords_;
+    std::string max_size_ = "64M";
+    std::shared_ptr<YaraLibrary> yara_;
+    std::shared_ptr<const CompiledRules> rules_;
+    std::shared_ptr<YaraScanStats> stats_;
+};
+
+// `exhibit rules check`.
+class RulesCommands {
+  public:
+    void add_to(CLI::App& app);
+    bool selected() const;
+    int run();
+
+  private:
+    CLI::App* rules_ = nullptr;
+    CLI::App* check_ = nullptr;
+    std::vector<std::string> paths_;
+    std::string keywords_;
+    bool json_ = false;
+};
+
+// Prints every file's compile messages ("path:line: text") on `out`.
+void print_rule_messages(std::ostream& out, const CompiledRules& rules);
+nlohmann::json rules_json(const CompiledRules& rules);
+
+}  // namespace exhibit::cli

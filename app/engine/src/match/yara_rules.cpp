@@ -1,0 +1,440 @@
+// Rule packs: find the rule files, compile each in its own namespace (a file that fails
+// is left out and reported), add the keyword rules, cache the result by content hash.
+// nlohmann/json before yara.h: YARA defines macros (get_string, ...) that break it.
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+#include <yara.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "exhibit/hashing.hpp"
+#include "exhibit/rules.hpp"
+#include "match/yara_keywords.hpp"
+
+namespace exhibit {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kExternals[] = {"filename", "filepath", "extension", "filetype"};
+constexpr const char* kCacheFormat = "exhibit-yara-cache-1";
+
+std::string sha256_hex(const std::string& bytes) {
+    Digest d(HashAlgorithm::Sha256);
+    d.update({reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()});
+    return d.finish_hex();
+}
+
+Expected<std::string> read_all(const fs::path& path, const std::string& what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return errno_error("cannot read " + what + " " + path.string(), errno);
+    std::ostringstream s;
+    s << in.rdbuf();
+    if (in.bad()) return errno_error("cannot read " + what + " " + path.string(), errno);
+    return s.str();
+}
+
+bool is_rule_file(const fs::path& p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ext == ".yar" || ext == ".yara";
+}
+
+struct CompilerDeleter {
+    void operator()(YR_COMPILER* c) const { yr_compiler_destroy(c); }
+};
+using Compiler = std::unique_ptr<YR_COMPILER, CompilerDeleter>;
+struct RulesDeleter {
+    void operator()(YR_RULES* r) const { yr_rules_destroy(r); }
+};
+using Rules = std::unique_ptr<YR_RULES, RulesDeleter>;
+
+struct Messages {
+    std::vector<RuleMessage> list;
+    std::string main_file;  // messages from other (included) files name theirs
+};
+
+void on_compiler_message(int level, const char* file_name, int line, const YR_RULE*,
+                         const char* message, void* user) {
+    auto* m = static_cast<Messages*>(user);
+    std::string text = message ? message : "unknown compiler error";
+    if (file_name && m->main_file != file_name) text = std::string(file_name) + ": " + text;
+    m->list.push_back({line, text, level == YARA_ERROR_LEVEL_WARNING});
+}
+
+Expected<Compiler> new_compiler(Messages* messages) {
+    YR_COMPILER* c = nullptr;
+    if (yr_compiler_create(&c) != ERROR_SUCCESS) {
+        return make_error(ErrorKind::Internal, "libyara cannot create a rule compiler");
+    }
+    Compiler compiler(c);
+    yr_compiler_set_callback(c, on_compiler_message, messages);
+    for (const char* name : kExternals) {
+        if (yr_compiler_define_string_variable(c, name, "") != ERROR_SUCCESS) {
+            return make_error(ErrorKind::Internal,
+                              std::string("libyara refused the external variable ") + name);
+        }
+    }
+    return compiler;
+}
+
+// Adds `content` (read from `file`) under `name_space`; false when it did not compile.
+bool add_rule_file(YR_COMPILER* c, Messages& messages, const fs::path& file,
+                   const std::string& content, const std::string& name_space) {
+    messages.main_file = file.string();
+    // fmemopen: compile exactly the bytes we hashed, while YARA still knows the file's
+    // name (for messages and relative `include`s).
+    std::string copy = content;
+    FILE* f = fmemopen(copy.data(), copy.size(), "r");
+    if (!f) {
+        messages.list.push_back({0, "cannot open the rule text in memory", false});
+        return false;
+    }
+    int errors = yr_compiler_add_file(c, f, name_space.c_str(), file.c_str());
+    std::fclose(f);
+    return errors == 0;
+}
+
+std::size_t count_rules(YR_RULES* rules) {
+    std::size_t n = 0;
+    const YR_RULE* rule;
+    yr_rules_foreach(rules, rule) {
+        ++n;
+    }
+    return n;
+}
+
+// Rule files of one pack, sorted by their path inside it.
+Expected<RulePackReport> find_pack(const fs::path& path) {
+    RulePackReport pack;
+    pack.path = path;
+    std::error_code ec;
+    auto status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+        return make_error(ErrorKind::NotFound, "rule pack " + path.string() + " does not exist");
+    }
+    fs::path canonical = fs::weakly_canonical(path, ec);
+    if (ec) canonical = fs::absolute(path);
+    if (fs::is_regular_file(status)) {
+        pack.name = canonical.filename().string();
+        pack.files.push_back({.file = canonical,
+                              .relative = pack.name,
+                              .name_space = pack.name,
+                              .sha256 = {},
+                              .compiled = false,
+                              .rules = 0,
+                              .messages = {}});
+    } else if (fs::is_directory(status)) {
+        pack.name = canonical.filename().string();
+        fs::recursive_directory_iterator it(canonical,
+                                            fs::directory_options::follow_directory_symlink, ec);
+        for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+            if (!it->is_regular_file() || !is_rule_file(it->path())) continue;
+            std::string rel = fs::relative(it->path(), canonical).generic_string();
+            pack.files.push_back({.file = it->path(),
+                                  .relative = rel,
+                                  .name_space = pack.name + "/" + rel,
+                                  .sha256 = {},
+                                  .compiled = false,
+                                  .rules = 0,
+                                  .messages = {}});
+        }
+        if (ec) return errno_error("cannot list the rule pack " + path.string(), ec.value());
+        if (pack.files.empty()) {
+            return make_error(ErrorKind::InvalidArgument,
+                              "rule pack " + path.string() + " holds no .yar or .yara files");
+        }
+    } else {
+        return make_error(ErrorKind::InvalidArgument,
+                          "rule pack " + path.string() + " is neither a file nor a directory");
+    }
+    std::sort(pack.files.begin(), pack.files.end(),
+              [](const auto& a, const auto& b) { return a.relative < b.relative; });
+    return pack;
+}
+
+nlohmann::json report_json(const std::vector<RulePackReport>& packs) {
+    nlohmann::json files = nlohmann::json::array();
+    for (const auto& p : packs) {
+        for (const auto& f : p.files) {
+            nlohmann::json messages = nlohmann::json::array();
+            for (const auto& m : f.messages)
+                messages.push_back({{"line", m.line}, {"text", m.text}, {"warning", m.warning}});
+            files.push_back({{"file", f.file.string()},
+                             {"compiled", f.compiled},
+                             {"rules", f.rules},
+                             {"messages", messages}});
+        }
+    }
+    return {{"format", kCacheFormat}, {"files", files}};
+}
+
+// Restores per-file results from the cache's report; false when it does not fit.
+bool apply_report(const nlohmann::json& j, std::vector<RulePackReport>& packs) {
+    if (!j.is_object() || j.value("format", "") != kCacheFormat) return false;
+    const auto& files = j.at("files");
+    std::size_t i = 0;
+    for (auto& p : packs) {
+        for (auto& f : p.files) {
+            if (i >= files.size() || files[i].at("file") != f.file.string()) return false;
+            f.compiled = files[i].at("compiled");
+            f.rules = files[i].at("rules");
+            for (const auto& m : files[i].at("messages"))
+                f.messages.push_back({m.at("line"), m.at("text"), m.at("warning")});
+            ++i;
+        }
+    }
+    return i == files.size();
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<YaraLibrary>> YaraLibrary::initialize() {
+    int rc = yr_initialize();
+    if (rc != ERROR_SUCCESS) {
+        return make_error(ErrorKind::Internal,
+                          "libyara failed to initialise (error " + std::to_string(rc) + ")");
+    }
+    return std::shared_ptr<YaraLibrary>(new YaraLibrary());
+}
+
+YaraLibrary::~YaraLibrary() {
+    yr_finalize();
+}
+
+std::string YaraLibrary::version() {
+    return YR_VERSION;
+}
+
+fs::path default_rules_cache_dir() {
+    if (const char* home = std::getenv("EXHIBIT_HOME"); home && *home) {
+        return fs::path(home) / "cache";
+    }
+    const char* user_home = std::getenv("HOME");
+    return fs::path(user_home && *user_home ? user_home : "/tmp") / ".local/share/exhibit/cache";
+}
+
+CompiledRules::~CompiledRules() {
+    if (rules_) yr_rules_destroy(rules_);
+}
+
+std::vector<std::string> CompiledRules::rule_names() const {
+    std::vector<std::string> out;
+    const YR_RULE* rule;
+    yr_rules_foreach(rules_, rule) {
+        out.push_back(rule->identifier);
+    }
+    return out;
+}
+
+std::size_t CompiledRules::failed_files() const {
+    std::size_t n = 0;
+    for (const auto& p : packs_)
+        for (const auto& f : p.files)
+            n += f.compiled ? 0 : 1;
+    return n;
+}
+
+// Does the work of CompiledRules::build with access to its members.
+struct RulesBuilder {
+    static Expected<std::shared_ptr<const CompiledRules>> build(
+        const std::shared_ptr<YaraLibrary>& yara, const RuleSetOptions& options) {
+        if (!yara) return make_error(ErrorKind::Internal, "libyara is not initialised");
+        std::shared_ptr<CompiledRules> out(new CompiledRules());
+        out->yara_ = yara;
+
+        // Read and hash every source; the cache key covers all of them.
+        std::vector<std::string> contents;
+        std::string key_material = std::string(kCacheFormat) + '\0' + YR_VERSION + '\0';
+        for (const auto& path : options.packs) {
+            auto pack = find_pack(path);
+            if (!pack) return pack.error();
+            std::string manifest;
+            for (auto& f : pack->files) {
+                auto content = read_all(f.file, "the rule file");
+                if (!content) return content.error();
+                f.sha256 = sha256_hex(*content);
+                manifest += f.sha256 + "  " + f.relative + "\n";
+                key_material += f.file.string() + '\0' + std::to_string(content->size()) + '\0' +
+                                *content + '\0';
+                contents.push_back(std::move(*content));
+            }
+            pack->sha256 = sha256_hex(manifest);
+            out->packs_.push_back(std::move(*pack));
+        }
+        // Two packs with the same name get distinct namespaces.
+        for (std::size_t i = 0; i < out->packs_.size(); ++i) {
+            int same = 0;
+            for (std::size_t k = 0; k < i; ++k)
+                same += out->packs_[k].name == out->packs_[i].name ? 1 : 0;
+            if (same == 0) continue;
+            for (auto& f : out->packs_[i].files)
+                f.name_space =
+                    out->packs_[i].name + "#" + std::to_string(same + 1) + "/" + f.relative;
+        }
+        if (options.keywords) {
+            auto text = read_all(*options.keywords, "the keyword list");
+            if (!text) return text.error();
+            out->keywords_sha256_ = sha256_hex(*text);
+            auto terms = read_keyword_list(*options.keywords);
+            if (!terms) return terms.error();
+            out->keywords_ = std::move(*terms);
+            key_material += std::string("keywords") + '\0' + *text;
+        }
+        out->cache_key_ = sha256_hex(key_material);
+
+        if (!options.cache_dir.empty() && load_cached(*out, options.cache_dir)) {
+            return std::shared_ptr<const CompiledRules>(out);
+        }
+
+        if (options.keywords) {
+            if (auto s = check_keywords(*out, *options.keywords); !s) return s.error();
+        }
+        if (auto s = compile(*out, contents); !s) return s.error();
+        if (!options.cache_dir.empty()) save_cached(*out, options.cache_dir);
+        return std::shared_ptr<const CompiledRules>(out);
+    }
+
+    static bool load_cached(CompiledRules& out, const fs::path& dir) {
+        fs::path yarc = dir / ("yara-" + out.cache_key_ + ".yarc");
+        fs::path report = dir / ("yara-" + out.cache_key_ + ".json");
+        std::error_code ec;
+        if (!fs::exists(yarc, ec) || !fs::exists(report, ec)) return false;
+        auto text = read_all(report, "the rule cache report");
+        if (!text) return false;
+        auto j = nlohmann::json::parse(*text, nullptr, false);
+        std::vector<RulePackReport> packs = out.packs_;
+        try {
+            if (!apply_report(j, packs)) return false;
+        } catch (const nlohmann::json::exception&) {
+            return false;
+        }
+        YR_RULES* rules = nullptr;
+        if (yr_rules_load(yarc.c_str(), &rules) != ERROR_SUCCESS) {
+            out.cache_warning_ = "the cached rules " + yarc.string() + " do not load; recompiled";
+            return false;
+        }
+        out.rules_ = rules;
+        out.packs_ = std::move(packs);
+        out.rule_count_ = count_rules(rules);
+        out.from_cache_ = true;
+        return true;
+    }
+
+    static void save_cached(CompiledRules& out, const fs::path& dir) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        fs::path yarc = dir / ("yara-" + out.cache_key_ + ".yarc");
+        fs::path report = dir / ("yara-" + out.cache_key_ + ".json");
+        fs::path tmp = dir / ("yara-" + out.cache_key_ + ".tmp" + std::to_string(::getpid()));
+        bool ok = !ec && yr_rules_save(out.rules_, tmp.c_str()) == ERROR_SUCCESS;
+        if (ok) fs::rename(tmp, yarc, ec);
+        ok = ok && !ec;
+        if (ok) {
+            std::ofstream r(tmp, std::ios::binary | std::ios::trunc);
+            r << report_json(out.packs_).dump(1);
+            r.close();
+            ok = r.good();
+            if (ok) fs::rename(tmp, report, ec);
+            ok = ok && !ec;
+        }
+        if (!ok) {
+            fs::remove(tmp, ec);
+            out.cache_warning_ = "cannot write the rule cache in " + dir.string();
+        }
+    }
+
+    // Every term compiled on its own first, so a bad one is named by its line.
+    static Status check_keywords(const CompiledRules& out, const fs::path& list) {
+        std::string problems;
+        int bad = 0;
+        for (const auto& term : out.keywords_) {
+            Messages messages;
+            auto c = new_compiler(&messages);
+            if (!c) return c.error();
+            std::string source = match_detail::keyword_rule(term);
+            if (yr_compiler_add_string(c->get(), source.c_str(), nullptr) == 0) continue;
+            std::string why;
+            for (const auto& m : messages.list) {
+                if (!m.warning) why += (why.empty() ? "" : "; ") + m.text;
+            }
+            problems += (bad++ ? "; " : "") + std::string("line ") + std::to_string(term.line) +
+                        " (" + term.term + "): " + why;
+        }
+        if (bad == 0) return ok();
+        return make_error(ErrorKind::InvalidArgument,
+                          "keyword list " + list.string() + " has " + std::to_string(bad) +
+                              (bad == 1 ? " bad term: " : " bad terms: ") + problems);
+    }
+
+    static Status compile(CompiledRules& out, const std::vector<std::string>& contents) {
+        // Each file alone first (a failed yr_compiler_add_file spoils its compiler), then
+        // the good ones together.
+        std::size_t i = 0;
+        for (auto& pack : out.packs_) {
+            for (auto& f : pack.files) {
+                Messages messages;
+                auto c = new_compiler(&messages);
+                if (!c) return c.error();
+                f.compiled = add_rule_file(c->get(), messages, f.file, contents[i++], f.name_space);
+                if (f.compiled) {
+                    YR_RULES* r = nullptr;
+                    if (yr_compiler_get_rules(c->get(), &r) == ERROR_SUCCESS) {
+                        Rules rules(r);
+                        f.rules = static_cast<int>(count_rules(r));
+                    } else {
+                        f.compiled = false;
+                        messages.list.push_back({0, "libyara could not finish the rules", false});
+                    }
+                }
+                f.messages = std::move(messages.list);
+            }
+        }
+        Messages messages;
+        auto c = new_compiler(&messages);
+        if (!c) return c.error();
+        i = 0;
+        for (auto& pack : out.packs_) {
+            for (auto& f : pack.files) {
+                const std::string& content = contents[i++];
+                if (f.compiled &&
+                    !add_rule_file(c->get(), messages, f.file, content, f.name_space)) {
+                    return make_error(
+                        ErrorKind::Internal,
+                        "rule file " + f.file.string() + " compiled alone but not with the others");
+                }
+            }
+        }
+        if (!out.keywords_.empty()) {
+            std::string source;
+            for (const auto& term : out.keywords_)
+                source += match_detail::keyword_rule(term);
+            if (yr_compiler_add_string(c->get(), source.c_str(), match_detail::kKeywordNamespace) !=
+                0) {
+                return make_error(ErrorKind::Internal, "the keyword rules do not compile together");
+            }
+        }
+        YR_RULES* rules = nullptr;
+        if (yr_compiler_get_rules(c->get(), &rules) != ERROR_SUCCESS) {
+            return make_error(ErrorKind::Internal, "libyara could not finish the compiled rules");
+        }
+        out.rules_ = rules;
+        out.rule_count_ = count_rules(rules);
+        return ok();
+    }
+};
+
+Expected<std::shared_ptr<const CompiledRules>> CompiledRules::build(
+    const std::shared_ptr<YaraLibrary>& yara, const RuleSetOptions& options) {
+    return RulesBuilder::build(yara, options);
+}
+
+}  // namespace exhibit

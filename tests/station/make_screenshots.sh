@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Saves a screenshot of every station screen, day and night, at 1280x800 and 1920x1080, by
+# running the real exhibit-station under Xvfb with Mesa's software OpenGL through
+# station_tour.script on the sample device, with a demo hash set (the sample's JPEGs as
+# known-bad), the shipped rule packs and a demo keyword list installed in a scratch
+# EXHIBIT_HOME.
+#   tests/station/make_screenshots.sh BUILD_DIR OUT_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd) out=$2
+here=$(cd "$(dirname "$0")" && pwd)
+export EXHIBIT_HOME=$out/exhibit-home
+rm -rf "$EXHIBIT_HOME" && mkdir -p "$EXHIBIT_HOME/keywords"
+awk -F'\t' 'NR > 1 && $10 == "jpeg" { print $5 }' "$build/sample/truth.tsv" > "$out/demo-bad.txt"
+"$build/app/cli/exhibit" hashset import --name demo-pictures --kind known-bad \
+  --category "demo pictures" "$out/demo-bad.txt" > /dev/null
+printf 'darkmarket.onion\noperation bluebird\n' > "$EXHIBIT_HOME/keywords/bluebird.txt"
+for geometry in 1280x800 1920x1080; do
+  dir=$out/$geometry
+  rm -rf "$dir" && mkdir -p "$dir"
+  OUT=$dir LIBGL_ALWAYS_SOFTWARE=1 xvfb-run -a -s "-screen 0 ${geometry}x24" \
+    "$build/app/station/exhibit-station" --geometry "$geometry" --no-hotplug \
+    --sysfs "$dir/no-sysfs" --cases "$dir/cases" --image "$build/sample/sample.img" \
+    --script "$here/station_tour.script"
+  rm -rf "$dir/cases"
+  echo "$dir: $(ls "$dir" | wc -l) screenshots"
+done
