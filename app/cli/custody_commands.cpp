@@ -121,6 +121,8 @@ void CustodyCommands::add_to(CLI::App& app) {
         ->capture_default_str();
     run_->add_option("--hardware-blocker", hardware_blocker_,
                      "Declare the hardware write-blocker a writable device is attached through");
+    hash_sets_.add_options(run_);
+    match_.add_to(*run_);
 
     seal_ = app.add_subcommand("seal", "Seal a case into a signed BagIt evidence bundle");
     seal_->add_option("CASE_DB", seal_db_, "Case database")->required()->check(CLI::ExistingFile);
@@ -293,6 +295,9 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
                   << " already exists; choose a new --out\n";
         return kOutput;
     }
+    WalkOptions walk;
+    if (int code = hash_sets_.prepare(walk)) return code;
+    if (int code = match_.prepare(walk, false)) return code;
     auto key = ApplianceKey::load_or_create(ApplianceKey::default_store());
     if (!key) return report(key.error(), kOutput);
     if (!fs::create_directories(work, ec)) {
@@ -342,15 +347,22 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
                          .dump());
     JobProgress progress;
     Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
-    run_with_progress_line([&] { run = triage_source(**source, **db, {}, progress, cancel); },
+    run_with_progress_line([&] { run = triage_source(**source, **db, walk, progress, cancel); },
                            progress, true);
     if (!run) {
         log_error("triage", run.error());
         return report(run.error(), kOutput);
     }
-    (void)log.append(who, custody_action::kTriageFinished, triage_finished_detail(**db, *run));
+    // The triage summary as the custody log keeps it: counts, hits by kind, and the hash
+    // sets used with their SHA-256 (what `exhibit triage --json` reports of them).
+    json finished = json::parse(triage_finished_detail(**db, *run));
+    hash_sets_.print_summary(**db, run->id, &finished);
+    match_.add_summary(finished);
+    (void)log.append(who, custody_action::kTriageFinished, finished.dump());
     std::cout << "triage " << run->status << ": " << run->files << " entries, " << run->files_hashed
               << " files hashed, " << run->errors << " file-system errors\n";
+    hash_sets_.print_summary(**db, run->id, nullptr);
+    match_.print_summary(std::cout);
     if (run->status == "cancelled") return kCancelled;
 
     // Acquisition.

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "exhibit/custody.hpp"
+#include "hashset_commands.hpp"
+#include "rules_commands.hpp"
 
 namespace exhibit::cli {
 
@@ -44,6 +46,8 @@ class CustodyCommands {
     CaseRecord case_;
     std::string image_ = "e01";
     std::string hardware_blocker_;
+    TriageHashSets hash_sets_;  // --hashsets, --hashset-store, as `exhibit triage` has them
+    TriageMatchOptions match_;  // --rules, --keywords, --yara-max-size, likewise
     // seal
     std::string seal_db_;
     std::string seal_out_;

@@ -141,9 +141,26 @@ TEST_CASE("the README recipe fails on a re-chained custody log and a forged sign
 TEST_CASE("note and seal from the command line continue the same chain", "[cli][bundle]") {
     TempDir dir;
     SourceSeal seal({sample_image()});
+    const std::string store = sh_quote((dir / "sets").string());
+    REQUIRE(
+        run_cli(dir, "hashset import " +
+                         sh_quote(std::string(EXHIBIT_RULES_DIR) + "/hashsets/demo-known-bad.txt") +
+                         " --name demo-bad --kind known-bad --store " + store)
+            .exit_code == 0);
     auto r = run_cli(dir, "run " + sh_quote(sample_image().string()) + " --out " +
-                              sh_quote((dir / "first").string()) + kCase + " --image none");
+                              sh_quote((dir / "first").string()) + kCase +
+                              " --image none --hashsets all --hashset-store " + store);
+    INFO(r.out);
     REQUIRE(r.exit_code == 0);
+    // The triage event names the hash set used by its SHA-256, and the hits it gave.
+    const std::string first_log = read_file_text(dir / "first/data/custody.jsonl");
+    auto at = first_log.find("\"action\":\"triage_finished\"");
+    REQUIRE(at != std::string::npos);
+    auto triage =
+        nlohmann::json::parse(first_log.substr(at - 1, first_log.find('\n', at) - at + 1));
+    CHECK(triage["detail"]["hash_sets"]["sets"][0]["name"] == "demo-bad");
+    CHECK(triage["detail"]["hash_sets"]["sets"][0]["sha256"].get<std::string>().size() == 64);
+    CHECK(triage["detail"]["hits"]["hashset"].get<int>() > 0);
     const std::string db = sh_quote((dir / "first.case/case.sqlite").string());
     REQUIRE(run_cli(dir, "note " + db + " 'exhibit bag resealed, tape 0042'").exit_code == 0);
     auto s = run_cli(dir, "seal " + db + " --out " + sh_quote((dir / "second").string()));
