@@ -85,9 +85,22 @@ struct AcquireArgs {
     bool no_verify = false;
     bool json = false;
     std::string hardware_blocker;
+    std::string resume;
+    std::string checkpoint_every;
 };
 
-int run_acquire(const AcquireArgs& a) {
+int run_acquire(const AcquireArgs& args) {
+    AcquireArgs a = args;
+    if (a.resume.empty() && (a.source.empty() || a.out.empty())) {
+        return report(make_error(ErrorKind::InvalidArgument,
+                                 "acquire needs SOURCE and --out DIR (or --resume DIR)"),
+                      kUsage);
+    }
+    if (!a.resume.empty() && a.source.empty()) {
+        auto found = find_interrupted_acquisition(a.resume);
+        if (!found) return report(found.error(), kOutput);
+        a.source = found->source_path;
+    }
     AcquisitionPlan plan;
     plan.out_dir = a.out;
     plan.format = a.format == "raw"     ? ImageFormat::Raw
@@ -101,6 +114,11 @@ int run_acquire(const AcquireArgs& a) {
         if (!size) return report(size.error(), kUsage);
         plan.segment_size = *size;
     }
+    if (!a.checkpoint_every.empty()) {
+        auto size = parse_size(a.checkpoint_every);
+        if (!size) return report(size.error(), kUsage);
+        plan.checkpoint_every = *size;
+    }
     plan.case_info = a.case_info;
     plan.verify = !a.no_verify;
 
@@ -111,12 +129,20 @@ int run_acquire(const AcquireArgs& a) {
 
     JobProgress progress;
     Expected<AcquisitionResult> result = make_error(ErrorKind::Internal, "acquisition did not run");
-    run_with_progress_line([&] { result = acquire(**source, plan, progress, g_cancel); }, progress,
-                           !a.json);
+    run_with_progress_line(
+        [&] {
+            result = a.resume.empty() ? acquire(**source, plan, progress, g_cancel)
+                                      : resume_acquisition(**source, a.resume, progress, g_cancel);
+        },
+        progress, !a.json);
 
     if (!result) {
         const Error& e = result.error();
-        return report(e, e.kind == ErrorKind::InvalidArgument ? kOutput : kInternal);
+        return report(e, e.kind == ErrorKind::InvalidArgument || e.kind == ErrorKind::NotFound ||
+                                 e.kind == ErrorKind::Format
+                             ? kOutput
+                         : e.kind == ErrorKind::SourceChanged ? kSourceChanged
+                                                              : kInternal);
     }
     const AcquisitionResult& r = *result;
     if (a.json) {
@@ -191,8 +217,18 @@ int main(int argc, char** argv) {
     AcquireArgs acq;
     auto* acquire_cmd = app.add_subcommand(
         "acquire", "Image a source (device, raw, split raw or E01) into a verified image");
-    acquire_cmd->add_option("SOURCE", acq.source, "Device or image to acquire")->required();
-    acquire_cmd->add_option("--out", acq.out, "Output directory (created if missing)")->required();
+    acquire_cmd->add_option("SOURCE", acq.source,
+                            "Device or image to acquire (with --resume: default, the one the "
+                            "interrupted run read)");
+    auto* out_opt =
+        acquire_cmd->add_option("--out", acq.out, "Output directory (created if missing)");
+    acquire_cmd
+        ->add_option("--resume", acq.resume,
+                     "Take up the acquisition interrupted in this directory from its last "
+                     "checkpoint")
+        ->excludes(out_opt);
+    acquire_cmd->add_option("--checkpoint-every", acq.checkpoint_every,
+                            "Raw and split raw: bytes between resume checkpoints (default 256M)");
     acquire_cmd->add_option("--format", acq.format, "Image format")
         ->check(CLI::IsMember({"e01", "raw", "split"}))
         ->capture_default_str();

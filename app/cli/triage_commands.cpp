@@ -51,7 +51,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
     options.hardware_blocker = hardware_blocker_;
     WalkOptions walk;
     if (int code = hash_sets_.prepare(walk)) return code;
-    if (int rc = match_.prepare(walk, triage_json_); rc != kOk) return rc;
+    if (int code = match_.prepare(walk, triage_json_)) return code;
     auto source = open_source(source_, options);
     if (!source) return report(source.error(), source_exit_code(source.error()));
     auto db = CaseDatabase::open(case_db_);
@@ -76,7 +76,8 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                             {"bytes_read", r.bytes_read},
                             {"errors", r.errors},
                             {"case_db", case_db_},
-                            {"hits", *hits}};
+                            {"hits", *hits},
+                            {"first_hit_seconds", progress.snapshot().first_hit_seconds}};
         hash_sets_.print_summary(**db, r.id, &j);
         match_.add_summary(j);
         std::cout << j.dump(2) << "\n";
@@ -90,6 +91,8 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
         for (const auto& [kind, count] : *hits)
             std::cout << ' ' << count << ' ' << kind;
         std::cout << (hits->empty() ? " none\n" : "\n");
+        if (double first = progress.snapshot().first_hit_seconds; first >= 0)
+            std::cout << "first hit after " << first << " s\n";
         match_.print_summary(std::cout);
     }
     if (r.status == "cancelled") return kCancelled;

@@ -9,6 +9,8 @@
 // --bad OFFSET+LENGTH   any read that touches these bytes fails with EIO (repeatable)
 // --vanish-at OFFSET    the first read that reaches OFFSET fails, and so does every read
 //                       after it, wherever it is: the device was pulled
+// --vanish-after-bytes N  the same once N bytes in all have been served (a pull at a
+//                       moment in a sequential read, whatever was sampled before it)
 // --vanish-errno NAME   what a vanished device answers: ENODEV (default) or EIO
 // --name NAME           the file name under MOUNTPOINT (default: the image's name)
 //
@@ -43,7 +45,8 @@ struct Config {
     std::string name;
     std::vector<Range> bad;
     bool vanish = false;
-    std::uint64_t vanish_at = 0;
+    std::uint64_t vanish_at = UINT64_MAX;
+    std::uint64_t vanish_after_bytes = UINT64_MAX;
     int vanish_errno = ENODEV;
 };
 
@@ -51,6 +54,7 @@ Config g_config;
 int g_fd = -1;
 std::uint64_t g_size = 0;
 std::atomic<bool> g_vanished{false};
+std::atomic<std::uint64_t> g_served{0};
 
 bool is_our_file(const char* path) {
     return path[0] == '/' && g_config.name == path + 1;
@@ -94,7 +98,8 @@ int fs_read(const char* path, char* buf, size_t size, off_t off, fuse_file_info*
     const auto offset = static_cast<std::uint64_t>(off);
     if (offset >= g_size) return 0;
     const std::uint64_t end = offset + std::min<std::uint64_t>(size, g_size - offset);
-    if (g_config.vanish && (g_vanished.load() || end > g_config.vanish_at)) {
+    if (g_config.vanish && (g_vanished.load() || end > g_config.vanish_at ||
+                            g_served.load() + (end - offset) > g_config.vanish_after_bytes)) {
         g_vanished.store(true);
         return -g_config.vanish_errno;
     }
@@ -110,6 +115,7 @@ int fs_read(const char* path, char* buf, size_t size, off_t off, fuse_file_info*
         if (n == 0) break;
         done += static_cast<std::size_t>(n);
     }
+    g_served += done;
     return static_cast<int>(done);
 }
 
@@ -125,7 +131,8 @@ void* fs_init(fuse_conn_info*, fuse_config* cfg) {
 [[noreturn]] void usage(const char* why) {
     std::fprintf(stderr,
                  "exhibit-fault-fs: %s\nusage: exhibit-fault-fs --image FILE [--name NAME] "
-                 "[--bad OFFSET+LENGTH]... [--vanish-at OFFSET [--vanish-errno ENODEV|EIO]] "
+                 "[--bad OFFSET+LENGTH]... [--vanish-at OFFSET | --vanish-after-bytes N] "
+                 "[--vanish-errno ENODEV|EIO] "
                  "MOUNTPOINT\n",
                  why);
     std::exit(2);
@@ -162,6 +169,9 @@ int main(int argc, char** argv) {
         } else if (arg == "--vanish-at") {
             g_config.vanish = true;
             g_config.vanish_at = number(value());
+        } else if (arg == "--vanish-after-bytes") {
+            g_config.vanish = true;
+            g_config.vanish_after_bytes = number(value());
         } else if (arg == "--vanish-errno") {
             std::string e = value();
             if (e == "ENODEV")

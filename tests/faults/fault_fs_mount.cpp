@@ -39,9 +39,12 @@ FaultFsMount::FaultFsMount(const fs::path& image, const FaultFsPlan& plan) {
         args.push_back("--bad");
         args.push_back(std::to_string(r.offset) + "+" + std::to_string(r.length));
     }
-    if (plan.vanish_at) {
-        args.insert(args.end(), {"--vanish-at", std::to_string(*plan.vanish_at), "--vanish-errno",
-                                 plan.vanish_errno});
+    if (plan.vanish_at) args.insert(args.end(), {"--vanish-at", std::to_string(*plan.vanish_at)});
+    if (plan.vanish_after_bytes) {
+        args.insert(args.end(), {"--vanish-after-bytes", std::to_string(*plan.vanish_after_bytes)});
+    }
+    if (plan.vanish_at || plan.vanish_after_bytes) {
+        args.insert(args.end(), {"--vanish-errno", plan.vanish_errno});
     }
     args.push_back(dir_.string());
     std::vector<char*> argv;

@@ -20,7 +20,8 @@ struct FaultFsPlan {
     };
     std::vector<Range> bad;                  // reads touching these fail with EIO
     std::optional<std::uint64_t> vanish_at;  // the first read reaching here, and all after, fail
-    std::string vanish_errno = "ENODEV";     // or "EIO"
+    std::optional<std::uint64_t> vanish_after_bytes;  // ... once this much has been served
+    std::string vanish_errno = "ENODEV";              // or "EIO"
 };
 
 // Empty when FUSE can be mounted here, else why not (for a SKIPPED warning).

@@ -131,7 +131,7 @@ TEST_CASE("a source that vanishes mid-acquisition ends incomplete, never looking
     for (std::string err : {"ENODEV", "EIO"}) {
         DYNAMIC_SECTION("the pulled device answers " << err) {
             FaultFsPlan plan;
-            plan.vanish_at = 9 * kMiB;
+            plan.vanish_after_bytes = 9 * kMiB;  // mid-way through the sequential read
             plan.vanish_errno = err;
             FaultFsMount mount(image, plan);
             REQUIRE(mount.mounted());

@@ -61,6 +61,10 @@ struct AcquisitionPlan {
     bool verify = true;
     std::size_t block_size = 4u << 20;  // bytes per sequential read
     int retries = 2;                    // extra attempts before narrowing a failed read
+    // Raw and split raw: bytes between durable checkpoints (image flushed, then
+    // <basename>.checkpoint.json renamed into place) that --resume continues from.
+    // Rounded up to a multiple of block_size.
+    std::uint64_t checkpoint_every = 256ull << 20;
 };
 
 // A range of the source that could not be read and is zero-filled in the image.
@@ -95,6 +99,13 @@ struct DeviceWriteCheck {
     std::uint64_t write_requests_during = 0;  // writes, discards and flushes in between
 };
 
+// One time an interrupted acquisition was taken up again.
+struct ResumePoint {
+    std::string time;          // UTC, RFC 3339 with milliseconds
+    std::uint64_t offset = 0;  // the byte it continued from (0 for an E01 restarted)
+    std::string note;          // one sentence, e.g. why an E01 started again
+};
+
 struct AcquisitionResult {
     AcquisitionStatus status = AcquisitionStatus::Failed;
     std::string summary;         // one sentence for the operator
@@ -112,6 +123,7 @@ struct AcquisitionResult {
     std::optional<DeviceWriteCheck> device_writes;  // block devices only
     std::optional<WriteBlockCounters> write_block;  // usb: sources, at the end of the run
     std::vector<std::filesystem::path> outputs;     // image files, then the record
+    std::vector<ResumePoint> resumed;               // empty for a run never interrupted
     std::filesystem::path record;                   // <basename>.acquisition.json
     std::string started;                            // UTC, RFC 3339 with milliseconds
     std::string finished;
@@ -124,6 +136,29 @@ struct AcquisitionResult {
 // the plan itself is unusable (bad directory, files already there, bad segment size).
 Expected<AcquisitionResult> acquire(Source& source, const AcquisitionPlan& plan,
                                     JobProgress& progress, const std::atomic<bool>& cancel);
+
+// What an interrupted acquisition in `out_dir` left: the plan it ran with, the source it
+// read (as then named) and how far its image is durably written.
+struct InterruptedAcquisition {
+    AcquisitionPlan plan;
+    std::string source_path;
+    std::uint64_t source_size = 0;
+    std::uint64_t offset = 0;
+};
+Expected<InterruptedAcquisition> find_interrupted_acquisition(const std::filesystem::path& out_dir);
+
+// Takes up the acquisition interrupted in `out_dir` (a kill, a power cut, a pulled
+// device, a failed or cancelled run) from its last checkpoint, with the plan it started
+// with. Refuses a source that is not the same media (size, model and serial, and the
+// SHA-256 of sampled sectors recorded at the start). Raw and split raw continue: the
+// image prefix is re-read from the output and its hashes must equal those the
+// checkpoint stored, which proves the partial output intact and restarts the running
+// hashes; bytes written after the checkpoint are cut off and read again. E01 starts
+// again from byte 0 (libewf 20140813 cannot append to a segment set); the record says
+// so. The finished image and hashes are those an uninterrupted run gives.
+Expected<AcquisitionResult> resume_acquisition(Source& source, const std::filesystem::path& out_dir,
+                                               JobProgress& progress,
+                                               const std::atomic<bool>& cancel);
 
 // Reads the whole source once and returns its MD5, SHA-1 and SHA-256. Any read error fails.
 Expected<Hashes> hash_source(Source& source, JobProgress& progress, const std::atomic<bool>& cancel,

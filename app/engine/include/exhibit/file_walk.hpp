@@ -93,6 +93,13 @@ struct WalkOptions {
     std::size_t chunk_size = 1u << 20;  // bytes per read; memory stays bounded per worker
 };
 
+// Read order within a file system: lower first, then on-disk order within a rank.
+// 0: small files (up to 4 MiB) in user areas (Users/, home/, Documents, Desktop, Pictures,
+//    Downloads, DCIM, Recent, ...); 1: other small files outside system folders;
+// 2: larger files in user areas; 3: everything else (system folders, file-system
+// metadata, large files). Evidence usually sits in rank 0, so first hits come early.
+int read_priority(const FileEntry& file);
+
 // Walks everything. Returns an Error only when the source itself cannot be read by TSK
 // at all or the walk was cancelled; per-partition failures are in WalkResult::errors.
 Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,

@@ -34,6 +34,9 @@ class Digest {
     void update(std::span<const std::byte> data);
     // Ends the digest and returns it as lowercase hex; the Digest is then reset for reuse.
     std::string finish_hex();
+    // The digest of everything so far, as lowercase hex, leaving the Digest running
+    // (acquisition checkpoints record the hashes of the image prefix with it).
+    std::string peek_hex() const;
 
   private:
     struct State;

@@ -22,6 +22,7 @@ struct ProgressSnapshot {
     double bytes_per_second = 0;  // average over the stage
     double eta_seconds = -1;      // -1 when unknown
     std::uint64_t unreadable_sectors = 0;
+    double first_hit_seconds = -1;  // from the job's first stage to its first hit; -1: none yet
 };
 
 class JobProgress {
@@ -32,6 +33,8 @@ class JobProgress {
     void add_unreadable_sectors(std::uint64_t n) {
         unreadable_.fetch_add(n, std::memory_order_relaxed);
     }
+    // A scanner found the job's first hit (later calls change nothing).
+    void note_hit();
     ProgressSnapshot snapshot() const;
 
   private:
@@ -40,6 +43,8 @@ class JobProgress {
     std::atomic<std::uint64_t> total_{0};
     std::atomic<std::uint64_t> unreadable_{0};
     std::atomic<std::int64_t> stage_start_ns_{0};
+    std::atomic<std::int64_t> job_start_ns_{0};
+    std::atomic<std::int64_t> first_hit_ns_{0};
 };
 
 }  // namespace exhibit

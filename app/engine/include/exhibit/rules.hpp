@@ -111,6 +111,7 @@ class CompiledRules {
     const std::vector<KeywordTerm>& keywords() const { return keywords_; }
     const std::string& keywords_sha256() const { return keywords_sha256_; }
     std::size_t rule_count() const { return rule_count_; }
+    std::vector<std::string> rule_names() const;  // identifiers, in compiled order
     std::size_t failed_files() const;
     bool from_cache() const { return from_cache_; }
     const std::string& cache_key() const { return cache_key_; }

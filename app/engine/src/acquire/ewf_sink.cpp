@@ -91,6 +91,10 @@ class EwfSink final : public ImageSink {
         return ok();
     }
 
+    // E01 output is not resumed (libewf 20140813 cannot append to a segment set), so
+    // there is nothing a checkpoint could use.
+    Status sync() override { return ok(); }
+
     Status finish(const Hashes& hashes, const std::vector<UnreadableRange>& unreadable) override {
         if (!carry_.empty()) {  // the media's last, short chunk
             std::vector<std::byte> last = std::move(carry_);
@@ -120,13 +124,18 @@ class EwfSink final : public ImageSink {
             return fail("cannot close the E01", error);
         }
         handle_.reset();  // its deleter's second close is a no-op on a closed handle
+        for (const auto& p : files()) {
+            if (auto s = flush_and_uncache(p); !s) return s;
+        }
+        return ok();
+    }
 
+    Status publish() override {
         auto partial = files();
         std::vector<fs::path> finals;
         for (const auto& p : partial) {
             // image.partial.E01 -> image.E01
             fs::path final_name = plan_.out_dir / (plan_.basename + p.extension().string());
-            if (auto s = flush_and_uncache(p); !s) return s;
             std::error_code ec;
             fs::rename(p, final_name, ec);
             if (ec) return errno_error("cannot rename " + p.string(), ec.value());

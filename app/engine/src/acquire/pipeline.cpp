@@ -1,6 +1,12 @@
 #include "acquire/pipeline.hpp"
 
+#include <signal.h>
+
+#include <condition_variable>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -31,7 +37,8 @@ bool is_vanished(const Error& e) {
 class Reader {
   public:
     Reader(Source& source, const PipelineOptions& options, JobProgress& progress)
-        : source_(source),
+        : unreadable(options.unreadable),
+          source_(source),
           options_(options),
           progress_(progress),
           sector_(source.info().sector_size ? source.info().sector_size : 512) {}
@@ -54,6 +61,7 @@ class Reader {
     }
 
     std::vector<UnreadableRange> unreadable;
+    std::uint64_t zero_filled = 0;  // sectors zero-filled by this reader
 
   private:
     // A pulled USB disk answers every read with EIO, just as a bad sector does. Before a
@@ -91,6 +99,7 @@ class Reader {
             }
             std::memset(out.data(), 0, out.size());
             add_unreadable(unreadable, offset, out.size(), err);
+            ++zero_filled;
             progress_.add_unreadable_sectors(1);
             return ok();
         }
@@ -129,6 +138,17 @@ class Reader {
 
 }  // namespace
 
+// Test hook for the kill tests (tests/faults): with EXHIBIT_TEST_KILL_AFTER_BYTES=N in
+// the environment, the process kills itself with SIGKILL once the image writer has
+// written N or more bytes of media, as a power cut would stop it: no handler, no flush.
+std::uint64_t kill_after_bytes() {
+    static const std::uint64_t at = [] {
+        const char* text = std::getenv("EXHIBIT_TEST_KILL_AFTER_BYTES");
+        return text && *text ? std::strtoull(text, nullptr, 10) : UINT64_MAX;
+    }();
+    return at;
+}
+
 Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
                                       const PipelineOptions& options, JobProgress& progress,
                                       const std::atomic<bool>& cancel) {
@@ -136,21 +156,72 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
     const int consumers = sink ? 3 : 2;
     BlockRing ring(options.slots, options.block_size, consumers);
 
-    Digest md5(HashAlgorithm::Md5), sha1(HashAlgorithm::Sha1), sha256(HashAlgorithm::Sha256);
+    RunningDigests fresh;
+    RunningDigests& digests = options.digests ? *options.digests : fresh;
     std::optional<Error> sink_error;
+
+    // Checkpoints: the hash workers note the prefix hashes at each checkpoint offset as
+    // they pass it; the writer, having flushed the image to that offset, waits for both
+    // notes and saves them with the unreadable ranges the reader found before it.
+    const std::uint64_t every = sink && options.checkpoints ? options.checkpoint_every : 0;
+    auto is_checkpoint = [&](std::uint64_t end) { return every && end % every == 0 && end < size; };
+    std::mutex notes_mutex;
+    std::condition_variable notes_changed;
+    std::map<std::uint64_t, Hashes> notes;
+    int hashers_gone = 0;
+    std::vector<UnreadableRange> found = options.unreadable;  // as of the reader's latest block
+    auto note = [&](std::uint64_t end, auto&& fill) {
+        if (!is_checkpoint(end)) return;
+        std::lock_guard lock(notes_mutex);
+        fill(notes[end]);
+        notes_changed.notify_all();
+    };
+    auto hasher_gone = [&] {
+        std::lock_guard lock(notes_mutex);
+        ++hashers_gone;
+        notes_changed.notify_all();
+    };
+    auto checkpoint = [&](std::uint64_t end) -> Status {
+        if (auto s = sink->sync(); !s) return s;
+        Hashes prefix;
+        std::vector<UnreadableRange> before;
+        {
+            std::unique_lock lock(notes_mutex);
+            auto complete = [&] { return !notes[end].md5.empty() && !notes[end].sha256.empty(); };
+            // A hasher leaves only after the last block it will ever see, so both gone
+            // without this note means the ring was aborted: the run is ending anyway.
+            notes_changed.wait(lock, [&] { return complete() || hashers_gone == 2; });
+            if (!complete()) return ok();
+            prefix = notes[end];
+            notes.erase(notes.begin(), notes.upper_bound(end));
+            for (auto r : found) {
+                if (r.offset >= end) continue;
+                r.length = std::min(r.length, end - r.offset);
+                before.push_back(r);
+            }
+        }
+        return options.checkpoints->save(end, prefix, before);
+    };
     {
         std::jthread md5_worker([&] {
             while (const Block* b = ring.next(0)) {
-                md5.update(b->bytes());
+                digests.md5.update(b->bytes());
+                note(b->offset + b->length, [&](Hashes& h) { h.md5 = digests.md5.peek_hex(); });
                 ring.release(0);
             }
+            hasher_gone();
         });
         std::jthread sha_worker([&] {
             while (const Block* b = ring.next(1)) {
-                sha1.update(b->bytes());
-                sha256.update(b->bytes());
+                digests.sha1.update(b->bytes());
+                digests.sha256.update(b->bytes());
+                note(b->offset + b->length, [&](Hashes& h) {
+                    h.sha1 = digests.sha1.peek_hex();
+                    h.sha256 = digests.sha256.peek_hex();
+                });
                 ring.release(1);
             }
+            hasher_gone();
         });
         std::jthread writer;
         if (sink) {
@@ -161,6 +232,15 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
                         ring.abort();
                         return;
                     }
+                    const std::uint64_t end = b->offset + b->length;
+                    if (end >= kill_after_bytes()) ::raise(SIGKILL);
+                    if (is_checkpoint(end)) {
+                        if (auto s = checkpoint(end); !s) {
+                            sink_error = s.error();
+                            ring.abort();
+                            return;
+                        }
+                    }
                     progress.add_done(b->length);
                     ring.release(2);
                 }
@@ -169,7 +249,8 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
 
         Reader reader(source, options, progress);
         std::optional<Error> read_error;
-        for (std::uint64_t offset = 0; offset < size;) {
+        if (options.start > 0) progress.add_done(options.start);
+        for (std::uint64_t offset = options.start; offset < size;) {
             if (cancel.load(std::memory_order_relaxed)) {
                 read_error =
                     make_error(ErrorKind::Cancelled,
@@ -182,19 +263,23 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
                 std::min<std::uint64_t>(options.block_size, size - offset));
             block->offset = offset;
             block->length = length;
+            const std::uint64_t filled_before = reader.zero_filled;
             if (auto s = reader.read_block(offset, {block->data, length}); !s) {
                 read_error = s.error();
                 break;
+            }
+            if (every && reader.zero_filled != filled_before) {
+                std::lock_guard lock(notes_mutex);
+                found = reader.unreadable;
             }
             ring.publish();
             if (!sink) progress.add_done(length);
             offset += length;
         }
-        if (read_error) {
-            ring.abort();
-        } else {
-            ring.close();
-        }
+        // Also after a read error or a cancel, the blocks already read are hashed and
+        // written (and checkpointed) before the run ends, so a resume repeats as little as
+        // possible. A failed writer has aborted the ring itself.
+        ring.close();
         // The workers join here, at the end of this scope.
         md5_worker.join();
         sha_worker.join();
@@ -204,7 +289,7 @@ Expected<PipelineOutput> run_pipeline(Source& source, ImageSink* sink,
         PipelineOutput out;
         out.unreadable = std::move(reader.unreadable);
         out.bytes = size;
-        out.hashes = {md5.finish_hex(), sha1.finish_hex(), sha256.finish_hex()};
+        out.hashes = {digests.md5.peek_hex(), digests.sha1.peek_hex(), digests.sha256.peek_hex()};
         return out;
     }
 }

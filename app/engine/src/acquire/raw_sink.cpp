@@ -61,11 +61,37 @@ class RawSink final : public ImageSink {
         return ok();
     }
 
+    Status sync() override {
+        if (fd_.valid() && ::fdatasync(fd_.get()) != 0) {
+            return errno_error("cannot flush image file " + names_.back().string(), errno);
+        }
+        return sync_directory();
+    }
+
+    // Continues after `written` bytes of the last of `names` (all `.partial`).
+    Status reopen(std::vector<fs::path> names, std::uint64_t written) {
+        names_ = std::move(names);
+        int fd = ::open(names_.back().c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
+        direct_ = fd >= 0;
+        if (fd < 0 && errno == EINVAL) fd = ::open(names_.back().c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return errno_error("cannot reopen image file " + names_.back().string(), errno);
+        fd_ = platform::FileDescriptor(fd);
+        if (::lseek(fd, static_cast<off_t>(written), SEEK_SET) < 0) {
+            return errno_error("cannot seek in " + names_.back().string(), errno);
+        }
+        written_in_segment_ = written;
+        if (direct_ && written % kDirectAlign != 0) return leave_direct_mode();
+        return ok();
+    }
+
     Status finish(const Hashes&, const std::vector<UnreadableRange>&) override {
         if (!fd_.valid()) {  // an empty source still gets its (empty) image file
             if (auto s = next_segment(); !s) return s;
         }
-        if (auto s = close_current(); !s) return s;
+        return close_current();
+    }
+
+    Status publish() override {
         for (auto& name : names_) {
             fs::path final_name = name.string().substr(0, name.string().size() - kPartial.size());
             std::error_code ec;
@@ -166,6 +192,69 @@ std::vector<fs::path> planned_names(const AcquisitionPlan& plan) {
     }
     names.push_back(plan.out_dir / (plan.basename + ".acquisition.json"));
     return names;
+}
+
+std::vector<fs::path> partial_raw_files(const AcquisitionPlan& plan) {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (std::size_t i = 0; i < 999; ++i) {
+        fs::path name = segment_name(plan, i).string() + kPartial;
+        if (!fs::exists(name, ec)) break;
+        found.push_back(name);
+        if (plan.format == ImageFormat::Raw) break;
+    }
+    return found;
+}
+
+Expected<std::unique_ptr<ImageSink>> reopen_raw_sink(const AcquisitionPlan& plan,
+                                                     std::uint64_t media_size,
+                                                     std::uint64_t offset) {
+    auto made = make_raw_sink(plan, media_size);
+    if (!made) return made.error();
+    const std::uint64_t segment = plan.format == ImageFormat::SplitRaw
+                                      ? (plan.segment_size ? plan.segment_size : kDefaultSplitSize)
+                                      : UINT64_MAX;
+    auto files = partial_raw_files(plan);
+    std::error_code ec;
+    if (offset == 0) {  // nothing was flushed: start the files again
+        for (const auto& f : files) {
+            fs::remove(f, ec);
+            if (ec) return errno_error("cannot remove " + f.string(), ec.value());
+        }
+        return made;
+    }
+    // The segment that holds byte `offset` (a segment just filled stays the current one,
+    // as it was when the checkpoint was taken).
+    std::size_t keep = offset == 0 ? 1 : static_cast<std::size_t>((offset - 1) / segment) + 1;
+    std::uint64_t in_last = offset - (keep - 1) * segment;
+    if (files.size() < keep) {
+        return make_error(ErrorKind::Format,
+                          "the interrupted acquisition in " + plan.out_dir.string() +
+                              " should have " + std::to_string(keep) +
+                              " .partial image files but has " + std::to_string(files.size()));
+    }
+    for (std::size_t i = keep; i < files.size(); ++i) {
+        fs::remove(files[i], ec);  // written after the last checkpoint
+        if (ec) return errno_error("cannot remove " + files[i].string(), ec.value());
+    }
+    files.resize(keep);
+    for (std::size_t i = 0; i < keep; ++i) {
+        std::uint64_t want = i + 1 < keep ? segment : in_last;
+        std::uint64_t have = fs::file_size(files[i], ec);
+        if (ec || have < want) {
+            return make_error(ErrorKind::Format,
+                              "the partial image file " + files[i].string() + " holds " +
+                                  std::to_string(have) + " bytes, fewer than the " +
+                                  std::to_string(want) + " its checkpoint says were flushed");
+        }
+        if (have > want && ::truncate(files[i].c_str(), static_cast<off_t>(want)) != 0) {
+            return errno_error("cannot cut " + files[i].string() + " back to its checkpoint",
+                               errno);
+        }
+    }
+    auto* sink = static_cast<RawSink*>(made->get());
+    if (auto s = sink->reopen(files, in_last); !s) return s.error();
+    return made;
 }
 
 Expected<std::unique_ptr<ImageSink>> make_raw_sink(const AcquisitionPlan& plan,

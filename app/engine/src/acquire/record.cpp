@@ -74,6 +74,12 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
                           {"verified", c.verified},
                           {"match", c.match}});
     }
+    if (!r.resumed.empty()) {
+        auto& resumed = j["resumed"] = nlohmann::json::array();
+        for (const auto& p : r.resumed) {
+            resumed.push_back({{"time", p.time}, {"offset", p.offset}, {"note", p.note}});
+        }
+    }
     auto& files = j["outputs"] = nlohmann::json::array();
     for (const auto& f : r.outputs)
         files.push_back(f.filename().string());
@@ -83,11 +89,14 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
 namespace acquire_detail {
 
 Status write_record(const AcquisitionResult& result, const std::string& phase) {
-    const std::string text = acquisition_json(result, phase);
-    const std::string path = result.record.string();
+    return write_durably(result.record, acquisition_json(result, phase));
+}
+
+Status write_durably(const std::filesystem::path& target, const std::string& text) {
+    const std::string path = target.string();
     const std::string temp = path + ".tmp";
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_error("cannot write acquisition record " + temp, errno);
+    if (fd < 0) return errno_error("cannot write " + temp, errno);
     std::size_t done = 0;
     while (done < text.size()) {
         ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -96,7 +105,7 @@ Status write_record(const AcquisitionResult& result, const std::string& phase) {
             int err = n < 0 ? errno : ENOSPC;
             ::close(fd);
             ::unlink(temp.c_str());
-            return errno_error("cannot write acquisition record " + path, err);
+            return errno_error("cannot write " + path, err);
         }
         done += static_cast<std::size_t>(n);
     }
@@ -105,7 +114,14 @@ Status write_record(const AcquisitionResult& result, const std::string& phase) {
     if (err != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
         if (err == 0) err = errno;
         ::unlink(temp.c_str());
-        return errno_error("cannot store acquisition record " + path, err);
+        return errno_error("cannot store " + path, err);
+    }
+    // The rename itself reaches the disk only with its directory.
+    const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
     }
     return ok();
 }

@@ -70,6 +70,17 @@ void Digest::update(std::span<const std::byte> data) {
     EVP_DigestUpdate(state_->ctx.get(), data.data(), data.size());
 }
 
+std::string Digest::peek_hex() const {
+    std::unique_ptr<EVP_MD_CTX, CtxDeleter> copy(EVP_MD_CTX_new());
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (!copy || EVP_MD_CTX_copy_ex(copy.get(), state_->ctx.get()) != 1 ||
+        EVP_DigestFinal_ex(copy.get(), out, &length) != 1) {
+        throw std::runtime_error("OpenSSL cannot copy a digest state");
+    }
+    return to_hex({out, length});
+}
+
 std::string Digest::finish_hex() {
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int length = 0;

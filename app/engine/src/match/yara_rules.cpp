@@ -226,6 +226,15 @@ CompiledRules::~CompiledRules() {
     if (rules_) yr_rules_destroy(rules_);
 }
 
+std::vector<std::string> CompiledRules::rule_names() const {
+    std::vector<std::string> out;
+    const YR_RULE* rule;
+    yr_rules_foreach(rules_, rule) {
+        out.push_back(rule->identifier);
+    }
+    return out;
+}
+
 std::size_t CompiledRules::failed_files() const {
     std::size_t n = 0;
     for (const auto& p : packs_)

@@ -41,7 +41,9 @@ bool is_split_suffix(const std::string& s) {
         digits = digits && std::isdigit(static_cast<unsigned char>(c));
         letters = letters && c >= 'a' && c <= 'z';
     }
-    if (digits) return std::stoul(s) <= 1;  // .000 or .001 starts a sequence
+    // .000 or .001 starts a sequence. Not std::stoul: a suffix of 20 nines overflows it
+    // (found by tests/fuzz/fuzz_split_naming).
+    if (digits) return s.find_first_not_of('0') >= s.size() - 1 && s.back() <= '1';
     return letters && s.find_first_not_of('a') == std::string::npos;  // .aa, .aaa
 }
 

@@ -194,6 +194,27 @@ std::optional<std::uint64_t> first_unreadable_block(TSK_FS_INFO* fs, TSK_FS_FILE
     return probe.bad;
 }
 
+// Runs after every other scanner of a file: the first file with a hit stops the
+// progress snapshot's time-to-first-hit clock.
+class HitClock final : public Scanner {
+  public:
+    explicit HitClock(JobProgress& progress) : progress_(progress) {}
+    void begin(const FileEntry&) override {}
+    void update(std::span<const std::byte>) override {}
+    void finish(FileFindings& findings) override {
+        if (!findings.hits.empty()) progress_.note_hit();
+    }
+
+  private:
+    JobProgress& progress_;
+};
+
+std::vector<ScannerFactory> with_hit_clock(std::vector<ScannerFactory> scanners,
+                                           JobProgress& progress) {
+    scanners.push_back([&progress] { return std::make_unique<HitClock>(progress); });
+    return scanners;
+}
+
 struct FileCloser {
     void operator()(TSK_FS_FILE* f) const { tsk_fs_file_close(f); }
 };
@@ -210,7 +231,11 @@ void read_contents(TSK_FS_INFO* fs, int fs_index, WalkResult& result, triage_det
             order.emplace_back(f.first_block, i);
         }
     }
-    std::sort(order.begin(), order.end());
+    // Where evidence usually is first (read_priority), then disk order within a rank.
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+        int pa = read_priority(result.files[a.second]), pb = read_priority(result.files[b.second]);
+        return pa != pb ? pa < pb : a < b;
+    });
     std::vector<char> buffer(options.chunk_size);
     for (auto [block, index] : order) {
         if (cancel.load(std::memory_order_relaxed)) break;
@@ -324,7 +349,8 @@ Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,
     progress.begin_stage("walking", 0);
     std::unique_ptr<triage_detail::ScanPool> pool;
     if (options.read_content) {
-        pool = std::make_unique<triage_detail::ScanPool>(options.scanners, options.workers);
+        pool = std::make_unique<triage_detail::ScanPool>(with_hit_clock(options.scanners, progress),
+                                                         options.workers);
     }
     WalkResult result;
     std::unique_ptr<TSK_VS_INFO, VsDeleter> vs(tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT));
