@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
+#include "exhibit/custody.hpp"
 #include "exhibit/hashset.hpp"
 #include "exhibit/rules.hpp"
 #include "exhibit/station/station_model.hpp"
@@ -118,6 +120,24 @@ TEST_CASE("triage of the sample device from sign-in to findings", "[station][flo
     CHECK(recorded(m, "job started"));
     CHECK(recorded(m, "job finished"));
     CHECK(fs::exists(dir.path() / "cases" / "OP-BLUEBIRD" / "case.json"));
+
+    // The job kept the custody log in the case database, a chain that verifies.
+    auto db = CaseDatabase::open(m.case_store().case_database(m.case_details));
+    REQUIRE(db);
+    auto stored = read_case(**db);
+    REQUIRE(stored);
+    REQUIRE(*stored);
+    CHECK((*stored)->operator_name == "Jane Doe");
+    CHECK((*stored)->operator_id == "4711");
+    CHECK((*stored)->location == "Leeds");
+    std::ostringstream jsonl;
+    REQUIRE(CustodyLog(**db).write_jsonl(jsonl));
+    auto verdict = verify_custody_chain(jsonl.str());
+    INFO(verdict.problem);
+    CHECK(verdict.ok);
+    for (const char* action : {"case_opened", "operator_signed_in", "source_attached",
+                               "write_block_checked", "triage_started", "triage_finished"})
+        CHECK(jsonl.str().find(std::string("\"action\":\"") + action + "\"") != std::string::npos);
     CHECK(seal.unchanged());
 }
 

@@ -1,6 +1,7 @@
 #include "exhibit/station/job.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "exhibit/hashset.hpp"
@@ -108,6 +109,39 @@ void StationJob::run(JobRequest request) {
     auto db = CaseDatabase::open(request.case_database);
     if (!db) return fail_all(db.error().message);
 
+    // Custody: every step of this job goes into the case's hash-chained log.
+    CustodyLog log(**db);
+    const Operator who = request.case_record.operator_of();
+    auto existing = read_case(**db);
+    if (!existing) return fail_all(existing.error().message);
+    if (!*existing) {
+        if (auto s = open_case(**db, request.case_record); !s) return fail_all(s.error().message);
+    } else {
+        (void)log.append(who, custody_action::kOperatorSignedIn,
+                         nlohmann::json{{"name", who.name}, {"id", who.id}}.dump());
+    }
+    for (const auto& [time, action, detail] : request.station_actions)
+        (void)log.append(
+            who, custody_action::kNoteAdded,
+            nlohmann::json{{"station_action", action}, {"detail", detail}, {"time", time}}.dump());
+    const SourceInfo& info = (*source)->info();
+    if (auto s = record_source(**db, request.case_record, info); !s)
+        return fail_all(s.error().message);
+    (void)log.append(
+        who, custody_action::kWriteBlockChecked,
+        nlohmann::json{{"how", !request.hardware_blocker.empty()
+                                   ? "hardware write-blocker declared by the operator"
+                               : info.device ? "kernel read-only flag (BLKROGET)"
+                                             : "image file opened read-only"},
+                       {"result", request.protection},
+                       {"hardware_blocker", request.hardware_blocker},
+                       {"kernel_read_only", info.device ? info.device->kernel_read_only : false}}
+            .dump());
+    auto log_error = [&](const std::string& during, const std::string& message) {
+        (void)log.append(who, custody_action::kError,
+                         nlohmann::json{{"during", during}, {"message", message}}.dump());
+    };
+
     // The matchers are built before the read so a bad set or pack stops nothing half-way.
     WalkOptions walk;
     if (!request.hash_sets.empty()) {
@@ -150,8 +184,17 @@ void StationJob::run(JobRequest request) {
 
     // Triage first: on scene the first answers matter more than the image.
     stages_[0].state.store(StageState::Running);
+    (void)log.append(who, custody_action::kTriageStarted,
+                     nlohmann::json{{"source", info.path},
+                                    {"hash_sets", request.hash_sets},
+                                    {"keyword_list", request.keyword_list.string()},
+                                    {"scanners", std::to_string(walk.scanners.size())}}
+                         .dump());
     auto run = triage_source(**source, **db, walk, stages_[0].progress, cancel_);
+    if (run)
+        (void)log.append(who, custody_action::kTriageFinished, triage_finished_detail(**db, *run));
     if (!run) {
+        log_error("triage", run.error().message);
         stages_[0].state.store(StageState::Failed);
         outcome.summary = "Triage failed: " + run.error().message;
     } else {
@@ -174,7 +217,14 @@ void StationJob::run(JobRequest request) {
             outcome.summary += " Image not started.";
         } else {
             stages_[1].state.store(StageState::Running);
+            (void)log.append(who, custody_action::kAcquisitionStarted,
+                             acquisition_started_detail(request.image, info));
             auto image = acquire(**source, request.image, stages_[1].progress, cancel_);
+            if (image)
+                (void)log.append(who, custody_action::kAcquisitionFinished,
+                                 acquisition_finished_detail(*image));
+            else
+                log_error("acquisition", image.error().message);
             if (!image) {
                 stages_[1].state.store(StageState::Failed);
                 outcome.summary += " Image failed: " + image.error().message;

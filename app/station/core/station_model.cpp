@@ -372,6 +372,19 @@ bool StationModel::start_job() {
     request.image.case_info.examiner = who.name + " (" + who.number + ")";
     request.image.case_info.description = d->vendor + " " + d->model + " " + d->serial;
     request.image.case_info.notes = case_details.notes;
+    request.case_record.case_reference = case_details.case_ref;
+    request.case_record.exhibit_reference = case_details.exhibit_ref;
+    request.case_record.warrant_reference = case_details.warrant_ref;
+    request.case_record.operator_name = who.name;
+    request.case_record.operator_id = who.number;
+    request.case_record.location = case_details.location;
+    request.case_record.notes = case_details.notes;
+    request.protection = std::string(to_string(d->protection)) +
+                         (override_for_ == d->path ? ", hardware write-blocker override" : "");
+    for (std::size_t i = logged_actions_; i < actions_.size(); ++i)
+        request.station_actions.push_back(
+            {actions_[i].time, actions_[i].action, actions_[i].detail});
+    logged_actions_ = actions_.size() + 1;  // this job's own "job started" too
     request.hash_set_store = config_.matching.hash_set_store;
     request.hash_sets = plan.hash_sets;
     request.rule_packs = plan.rule_packs;

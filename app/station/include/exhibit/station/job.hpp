@@ -23,6 +23,7 @@
 
 #include "exhibit/acquire.hpp"
 #include "exhibit/case_db.hpp"
+#include "exhibit/custody.hpp"
 #include "exhibit/progress.hpp"
 #include "exhibit/rules.hpp"
 
@@ -47,6 +48,14 @@ struct JobRequest {
     std::string case_keywords;
     std::filesystem::path rules_cache_dir;
     std::shared_ptr<YaraLibrary> yara;  // initialised on the UI thread; needed for rules
+
+    // The custody log in the case database: the case is opened there on its first job
+    // (case_opened, operator_signed_in), later jobs log the operator signing in again.
+    CaseRecord case_record;
+    std::string protection;  // how the device is protected, as the operator saw it
+    // Operator actions taken at the station before this job (protect, override, refused
+    // starts), logged as note_added events with {"station_action", "detail", "time"}.
+    std::vector<std::array<std::string, 3>> station_actions;  // time, action, detail
 };
 
 enum class StageState { Pending, Running, Done, Failed, Cancelled, Skipped };

@@ -157,6 +157,7 @@ class StationModel {
     Screen screen_ = Screen::SignIn;
     std::string message_;
     std::vector<OperatorAction> actions_;
+    std::size_t logged_actions_ = 0;  // actions already handed to a job's custody log
     std::vector<CaseSummary> recent_;
 
     std::vector<DeviceEntry> devices_;
