@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <stdexcept>
 
 #include "exhibit/file_walk.hpp"
@@ -178,8 +179,14 @@ class YaraScanner final : public Scanner {
         std::uint64_t total = 0;
         const YR_STRING* string;
         yr_rule_strings_foreach(rule, string) {
-            const YR_MATCH* match;
-            yr_string_matches_foreach(context, string, match) {
+            // libyara 4.2 keeps matches in a notebook that does not align them, so each
+            // is copied out before its fields are read (UBSan flags direct access).
+            for (const YR_MATCH* at = context->matches[string->idx].head; at;) {
+                YR_MATCH copy;
+                std::memcpy(&copy, at, sizeof copy);
+                at = copy.next;
+                if (copy.is_private) continue;
+                const YR_MATCH* match = &copy;
                 ++total;
                 if (strings.size() >= static_cast<std::size_t>(options_.max_strings)) continue;
                 auto offset = static_cast<std::uint64_t>(match->base + match->offset);
