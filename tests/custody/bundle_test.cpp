@@ -153,21 +153,29 @@ TEST_CASE("a sealed bundle verifies, with and without the key pinned", "[bundle]
     // Payload as DESIGN.md lists it, and the sealing event is the sealed log's last line.
     for (const char* name :
          {"data/case.sqlite", "data/custody.jsonl", "data/files.dfxml", "data/bodyfile.txt",
-          "data/image/image.raw", "data/image/image.acquisition.json", "bagit.txt", "bag-info.txt",
-          "manifest-sha256.txt", "tagmanifest-sha256.txt", "seal.json"}) {
+          "data/report.html", "data/case.jsonld", "data/image/image.raw",
+          "data/image/image.acquisition.json", "bagit.txt", "bag-info.txt", "manifest-sha256.txt",
+          "tagmanifest-sha256.txt", "seal.json"}) {
         CHECK(fs::exists(b.bundle / name));
     }
     auto lines = read_lines(b.bundle / "data/custody.jsonl");
     REQUIRE_FALSE(lines.empty());
     auto last = nlohmann::json::parse(lines.back());
     CHECK(last["action"] == "bundle_sealed");
+    // The report names the case and carries the acquisition's hash; the JSON-LD parses.
+    const std::string report = read_file_text(b.bundle / "data/report.html");
+    const auto record =
+        nlohmann::json::parse(read_file_text(b.bundle / "data/image/image.acquisition.json"));
+    CHECK_THAT(report, Catch::Contains(record.at("hashes").at("sha256").get<std::string>()));
+    CHECK(
+        nlohmann::json::parse(read_file_text(b.bundle / "data/case.jsonld")).contains("@context"));
     auto seal = nlohmann::json::parse(read_file_text(b.bundle / "seal.json"));
     CHECK(seal["chain_head"] == sha256_hex(lines.back()));
     const std::string info = read_file_text(b.bundle / "bag-info.txt");
     CHECK_THAT(info, Catch::Contains("External-Identifier: JD/1\n"));
     CHECK_THAT(info, Catch::Contains("Contact-Name: DC Jane Doe\n"));
     CHECK_THAT(info, Catch::Contains("Exhibit-Case-Reference: OP-BLUEBIRD\n"));
-    CHECK_THAT(info, Catch::Matches("(.|\n)*Payload-Oxum: [0-9]+\\.6\n(.|\n)*"));
+    CHECK_THAT(info, Catch::Matches("(.|\n)*Payload-Oxum: [0-9]+\\.8\n(.|\n)*"));
     CHECK_THAT(info, Catch::Matches("(.|\n)*Bagging-Date: \\d{4}-\\d\\d-\\d\\d\n(.|\n)*"));
     // coreutils agrees with both manifests.
     auto sums = run("cd " + sh_quote(b.bundle.string()) +
@@ -228,6 +236,15 @@ TEST_CASE("tamper: a byte flipped in bodyfile.txt", "[bundle][tamper]") {
     make_bundle(b);
     flip_byte(b.bundle / "data/bodyfile.txt");
     expect_caught(b, "manifest: data/bodyfile.txt: SHA-256 is");
+}
+
+TEST_CASE("tamper: a byte flipped in report.html and in case.jsonld", "[bundle][tamper]") {
+    for (const char* name : {"data/report.html", "data/case.jsonld"}) {
+        Bundle b;
+        make_bundle(b);
+        flip_byte(b.bundle / name);
+        expect_caught(b, std::string("manifest: ") + name + ": SHA-256 is");
+    }
 }
 
 TEST_CASE("tamper: a payload file added", "[bundle][tamper]") {

@@ -140,6 +140,9 @@ Expected<AcquisitionResult> read_acquisition_record(const std::filesystem::path&
 // Parses a custody log in the DESIGN.md format, one entry per line, hashing each line.
 // Malformed lines are an Error naming the line number.
 Expected<std::vector<CustodyTimelineEntry>> read_custody_jsonl(const std::filesystem::path& path);
+// The same from a stream; `name` says where it came from in error messages.
+Expected<std::vector<CustodyTimelineEntry>> read_custody_jsonl(std::istream& in,
+                                                               const std::string& name);
 
 Status write_report_html(const ReportInput& in, std::ostream& out);
 Status write_case_jsonld(const ReportInput& in, std::ostream& out);

@@ -13,6 +13,7 @@
 #include "exhibit/bundle.hpp"
 #include "exhibit/custody.hpp"
 #include "exhibit/exports.hpp"
+#include "exhibit/report.hpp"
 
 namespace exhibit {
 
@@ -195,9 +196,40 @@ Expected<SealResult> seal_bundle(CaseDatabase& db, const ApplianceKey& key, cons
     std::ostringstream dfxml, bodyfile;
     write_dfxml(dfxml, *rows);
     write_bodyfile(bodyfile, *rows);
+
+    // The examiner's report and the CASE/UCO export, from the case database, the
+    // acquisition records among the images and the custody log up to the sealing.
+    ReportInput report;
+    report.case_info = {c.case_reference, c.exhibit_reference, c.warrant_reference, c.operator_name,
+                        c.operator_id,    c.location,          c.seized_from,       c.notes};
+    for (const auto& f : *images) {
+        if (!f.filename().string().ends_with(".acquisition.json")) continue;
+        auto acquired = read_acquisition_record(f);
+        if (!acquired) return failed(acquired.error());
+        report.acquisitions.push_back(std::move(*acquired));
+    }
+    if (!report.acquisitions.empty()) {
+        const AcquisitionResult& a = report.acquisitions.back();
+        report.source = a.source;
+        report.write_block = describe_write_block(a.source, a.device_writes, a.write_block);
+    }
+    if (auto s = fill_from_case_database(db, report); !s) return failed(s.error());
+    std::ostringstream custody_so_far;
+    if (auto s = log.write_jsonl(custody_so_far); !s) return failed(s.error());
+    std::istringstream custody_lines(custody_so_far.str());
+    auto timeline = read_custody_jsonl(custody_lines, "the case's custody log");
+    if (!timeline) return failed(timeline.error());
+    report.custody = std::move(*timeline);
+    if (!report.custody.empty()) report.chain_head = report.custody.back().line_sha256;
+    std::ostringstream html, jsonld;
+    if (auto s = write_report_html(report, html); !s) return failed(s.error());
+    if (auto s = write_case_jsonld(report, jsonld); !s) return failed(s.error());
+
     for (const auto& [name, text] :
          {std::pair<std::string, std::string>{"files.dfxml", dfxml.str()},
-          {"bodyfile.txt", bodyfile.str()}}) {
+          {"bodyfile.txt", bodyfile.str()},
+          {"report.html", html.str()},
+          {"case.jsonld", jsonld.str()}}) {
         const std::string rel = "data/" + name;
         if (auto s = bag::write_file(staging / rel, text); !s) return failed(s.error());
         manifest[rel] = sha256_hex(text);

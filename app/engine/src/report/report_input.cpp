@@ -399,6 +399,11 @@ Expected<AcquisitionResult> read_acquisition_record(const std::filesystem::path&
 Expected<std::vector<CustodyTimelineEntry>> read_custody_jsonl(const std::filesystem::path& path) {
     std::ifstream file(path, std::ios::binary);
     if (!file) return errno_error("cannot open custody log " + path.string(), errno);
+    return read_custody_jsonl(file, path.string());
+}
+
+Expected<std::vector<CustodyTimelineEntry>> read_custody_jsonl(std::istream& file,
+                                                               const std::string& name) {
     std::vector<CustodyTimelineEntry> out;
     std::string line;
     std::size_t number = 0;
@@ -407,7 +412,7 @@ Expected<std::vector<CustodyTimelineEntry>> read_custody_jsonl(const std::filesy
         if (line.empty() && file.peek() == std::char_traits<char>::eof()) break;
         json j = json::parse(line, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j.contains("action")) {
-            return make_error(ErrorKind::Format, "custody log " + path.string() + " line " +
+            return make_error(ErrorKind::Format, "custody log " + name + " line " +
                                                      std::to_string(number) +
                                                      " is not a custody event (JSON object with "
                                                      "seq, time, operator, action, detail, prev)");
