@@ -137,7 +137,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
 }
 
 int TriageCommands::run_files() {
-    auto db = CaseDatabase::open(files_db_);
+    auto db = CaseDatabase::open_read_only(files_db_);
     if (!db) return report(db.error(), kSource);
     FileFilter filter;
     filter.deleted_only = deleted_;

@@ -90,7 +90,13 @@ TEST_CASE("exhibit run on the sample device: a bundle that verifies with Exhibit
     CHECK_THAT(recipe.out, Catch::Contains("custody chain: 9 lines"));
     CHECK_THAT(recipe.out, Catch::Contains("Signature Verified Successfully"));
     CHECK_THAT(recipe.out, Catch::Contains(fingerprint));
-    // ... and they leave the bundle as it was.
+    // ... and they leave the bundle as it was; so does a lab listing the bundle's files.
+    const fs::path sealed_db = bundle / "data/case.sqlite";
+    SourceSeal sealed({sealed_db});
+    auto listed = run_cli(dir, "files " + sh_quote(sealed_db.string()) + " --csv");
+    CHECK(listed.exit_code == 0);
+    CHECK_THAT(listed.out, Catch::Contains("archive.bin"));
+    CHECK(sealed.unchanged());
     CHECK(run_cli(dir, "verify " + sh_quote(bundle.string())).exit_code == 0);
     CHECK(seal.unchanged());
 }
