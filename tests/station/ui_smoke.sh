@@ -9,6 +9,11 @@ station=$1 script=$2 sample=$3 out=$4
 shift 4
 command -v xvfb-run >/dev/null || { echo "SKIPPED: xvfb-run is not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIPPED: python3 is not installed"; exit 77; }
+# In the sanitizer build, LeakSanitizer reports 112 bytes from Mesa's software driver, which
+# is dlopen'd and unloaded before exit, so LSan sees only "<unknown module>" frames it can
+# neither attribute nor suppress. Leaks stay checked for the station's own code by
+# station_test and station_ui_test (the same views, headless, leak detection on).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 for geometry in "$@"; do
   dir=$out/$geometry
   rm -rf "$dir" && mkdir -p "$dir"
