@@ -343,11 +343,9 @@ std::string triage_finished_detail(CaseDatabase& db, const TriageRun& run) {
     json hits = json::object();
     for (const char* kind : {"hashset", "yara", "keyword"})
         hits[kind] = 0;
-    Query q(db.handle(), "SELECT kind, COUNT(*) FROM hits WHERE run_id = ? GROUP BY kind");
-    if (q.ok()) {
-        q.bind(1, run.id);
-        while (q.step() == SQLITE_ROW)
-            hits[q.text(0)] = q.integer(1);
+    if (auto counts = db.hit_counts(run.id)) {
+        for (const auto& [kind, count] : *counts)
+            hits[kind] = count;
     }
     j["hits"] = hits;
     return canonical(j);
