@@ -99,6 +99,8 @@ TEST_CASE("text is typed by the short rules with the full database's MIME types"
         {"page.ps", "%!PS-Adobe-3.0\n%%Pages: 1\n", "application/postscript", "PostScript"},
         {"report.pdf", "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "application/pdf",
          "PDF document"},
+        {"libx.a", "!<arch>\n/               0           0     0     0       4         `\nabcd",
+         "application/x-archive", "current ar archive"},
         {"data.json", "{\"a\": [1, 2, 3], \"b\": {\"c\": \"d\"}}\n", "application/json", "JSON"},
     };
     for (const auto& c : cases) {
