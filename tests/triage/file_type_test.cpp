@@ -117,10 +117,10 @@ TEST_CASE("names that contradict the content are flagged, text and binary", "[fi
     auto scanner = make_file_type_scanner();
     std::string jpeg("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 20);
     jpeg += std::string(2000, '\x11');
-    std::string png(
-        "\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02"
-        "\x00\x00\x00",
-        33);
+    const unsigned char png_head[] = {0x89, 'P',  'N', 'G',  '\r', '\n', 0x1A, '\n', 0, 0,
+                                      0,    0x0D, 'I', 'H',  'D',  'R',  0,    0,    0, 0x10,
+                                      0,    0,    0,   0x10, 8,    2,    0,    0,    0};
+    std::string png(reinterpret_cast<const char*>(png_head), sizeof png_head);
     png += std::string(200, '\0');
     std::string gif("GIF89a\x10\x00\x10\x00\x80\x00\x00", 13);
     gif += std::string(300, '\x01');
