@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include "exhibit/custody.hpp"
 #include "exhibit/hashset.hpp"
@@ -265,10 +266,21 @@ TEST_CASE("the plan offers what is installed and triage matches with it", "[stat
     m.plan.case_keywords = "darkmarket.onion, 4929-1234";
 
     REQUIRE(m.start_job());
-    REQUIRE(m.settle(180s));
+    // Frames as the UI runs them: the live counters are polled on a worker meanwhile.
+    auto until = std::chrono::steady_clock::now() + 180s;
+    while (!m.outcome() && std::chrono::steady_clock::now() < until) {
+        m.frame(std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                    .count());
+        std::this_thread::sleep_for(16ms);
+    }
+    REQUIRE(m.settle(30s));
     REQUIRE(m.outcome());
     INFO(m.outcome()->summary);
     REQUIRE(m.outcome()->completed);
+    CHECK(m.live_polls() >= 1);
+    // Once the job ends the counters show its final figures.
+    CHECK(m.live().hits == m.outcome()->hit_counts);
+    CHECK(m.live().files == m.outcome()->triage->files);
     std::size_t jpegs = 0, keyword_files = 0;
     for (const auto& t : test::sample_truth()) {
         jpegs += t.kind == "jpeg";

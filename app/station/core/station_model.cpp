@@ -87,8 +87,32 @@ void StationModel::frame(double now) {
             last_sample_stage_ = current;
         }
     }
+    if (job_.running() && !live_polling_ && (last_live_poll_ < 0 || now - last_live_poll_ >= 1.0)) {
+        live_polling_ = true;
+        last_live_poll_ = now;
+        tasks_.run(
+            [this, db = store_.case_database(case_details)]() -> BackgroundTasks::Completion {
+                auto counts = read_live_counts(db);
+                return [this, counts = std::move(counts)]() mutable {
+                    live_polling_ = false;
+                    // A poll that lands after the outcome would show older figures; and a
+                    // failed poll (the job still creating the database) keeps the last ones.
+                    if (counts && !outcome_) {
+                        live_ = std::move(*counts);
+                        ++live_polls_;
+                    }
+                };
+            });
+    }
     if (auto out = job_.take_outcome()) {
         outcome_ = std::move(out);
+        if (outcome_->triage) {
+            live_.run_id = outcome_->triage->id;
+            live_.status = outcome_->triage->status;
+            live_.files = outcome_->triage->files;
+            live_.files_hashed = outcome_->triage->files_hashed;
+            live_.hits = outcome_->hit_counts;
+        }
         record(outcome_->cancelled ? "job cancelled" : "job finished", outcome_->summary);
         if (outcome_->triage) load_findings_async();
     }
@@ -419,6 +443,8 @@ bool StationModel::start_job() {
     last_running_.clear();
     last_sample_time_ = -1;
     last_sample_stage_ = -1;
+    live_ = {};
+    last_live_poll_ = -1;
     if (!job_.start(std::move(request))) {
         message_ = "A job is already running.";
         return false;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "exhibit/station/hit_context.hpp"
+
 namespace exhibit::station::ui {
 
 namespace {
@@ -394,6 +396,36 @@ void Screens::running_screen() {
             ImGui::TextColored(p.bad, "%" PRIu64 " unreadable sectors",
                                s.progress.unreadable_sectors);
     }
+    // Live: entries found by the walk (progress snapshot, every frame) and what the case
+    // database holds so far (polled on a worker about once a second).
+    {
+        std::uint64_t entries = 0, read = 0, to_read = 0;
+        for (const StageView& s : model_.stages())
+            if (s.name == "Triage") {
+                entries = s.progress.entries;
+                read = s.progress.files_done;
+                to_read = s.progress.files_total;
+            }
+        const LiveCounts& live = model_.live();
+        entries = std::max<std::uint64_t>(entries, live.files);
+        ImGui::Spacing();
+        ImGui::PushFont(ui_.fonts.title);
+        ImGui::Text("Files found: %" PRIu64, entries);
+        ImGui::PopFont();
+        if (to_read)
+            ImGui::Text("Contents read: %" PRIu64 " of %" PRIu64 "   recorded: %" PRIu64, read,
+                        to_read, live.files);
+        static const char* kKinds[][2] = {
+            {"hashset", "Hash sets"}, {"yara", "YARA"}, {"keyword", "Keywords"}};
+        for (int k = 0; k < 3; ++k) {
+            if (k > 0) ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
+            auto it = live.hits.find(kKinds[k][0]);
+            std::uint64_t n = it == live.hits.end() ? 0 : it->second;
+            char text[64];
+            std::snprintf(text, sizeof text, "%s: %" PRIu64, kKinds[k][1], n);
+            ui_.badge(text, n ? p.bad : p.muted);
+        }
+    }
     ImGui::Spacing();
     ImGui::TextUnformatted("Throughput (MB/s)");
     const auto& tp = model_.throughput();
@@ -437,16 +469,7 @@ void Screens::running_screen() {
         if (out->triage)
             ImGui::Text("Files found: %" PRIu64 "   hashed: %" PRIu64 "   errors: %" PRIu64,
                         out->triage->files, out->triage->files_hashed, out->triage->errors);
-        if (!out->hit_counts.empty()) {
-            std::string hits = "Hits:";
-            for (const auto& [kind, n] : out->hit_counts)
-                hits += "   " + kind + " " + std::to_string(n);
-            ImGui::PushFont(ui_.fonts.title);
-            ImGui::TextColored(p.bad, "%s", hits.c_str());
-            ImGui::PopFont();
-        } else if (out->triage) {
-            ImGui::TextUnformatted("Hits: none");
-        }
+        if (out->hit_counts.empty() && out->triage) ImGui::TextUnformatted("Hits: none");
         for (const auto& problem : out->rule_problems)
             ImGui::TextColored(p.warn, "%s", problem.c_str());
         if (out->image && !out->image->hashes.sha256.empty()) {
@@ -456,8 +479,6 @@ void Screens::running_screen() {
             ImGui::TextWrapped("SHA-256 %s", out->image->hashes.sha256.c_str());
             ImGui::PopFont();
         }
-    } else {
-        ImGui::TextDisabled("Files found and hits appear when the walk has finished.");
     }
     if (job.running()) {
         ImGui::Spacing();
@@ -498,9 +519,22 @@ void Screens::file_details(const FileRow& row) {
         ImGui::TextWrapped("SHA256 %s", f.findings.hashes.sha256.c_str());
     }
     ImGui::PopFont();
-    for (const Hit& h : f.findings.hits)
-        ImGui::TextWrapped("%s %s %s %s", h.kind.c_str(), h.name.c_str(), h.severity.c_str(),
-                           h.detail.c_str());
+    if (!f.findings.hits.empty()) {
+        ImGui::Spacing();
+        ImGui::Separator();
+        ImGui::Text("Hits in this file: %zu", f.findings.hits.size());
+    }
+    for (const Hit& h : f.findings.hits) {
+        HitContext c = describe_hit(h);
+        ImGui::Spacing();
+        ImGui::PushStyleColor(ImGuiCol_Text, c.kind == "keyword" ? p.warn : p.bad);
+        ImGui::TextWrapped("%s", c.heading.c_str());
+        ImGui::PopStyleColor();
+        ImGui::Indent(ui_.metrics.spacing_px * 2);
+        for (const auto& line : c.lines)
+            ImGui::TextWrapped("%s", line.c_str());
+        ImGui::Unindent(ui_.metrics.spacing_px * 2);
+    }
 }
 
 void Screens::findings_screen() {

@@ -28,6 +28,7 @@
 #include "exhibit/station/estimate.hpp"
 #include "exhibit/station/findings.hpp"
 #include "exhibit/station/job.hpp"
+#include "exhibit/station/live_counts.hpp"
 #include "exhibit/station/matching.hpp"
 
 namespace exhibit::station {
@@ -138,6 +139,10 @@ class StationModel {
     const std::vector<float>& throughput() const { return throughput_; }  // MB/s samples
     void cancel_job();
     const std::optional<JobOutcome>& outcome() const { return outcome_; }
+    // Files recorded and hits by kind so far, polled from the case database on a worker
+    // about once a second while the job runs; the outcome's final figures once it ends.
+    const LiveCounts& live() const { return live_; }
+    int live_polls() const { return live_polls_; }  // polls that came back, for tests
 
     // --- Findings
     const FindingsIndex* findings() const { return findings_ ? &*findings_ : nullptr; }
@@ -176,6 +181,10 @@ class StationModel {
     double last_sample_time_ = -1;
     std::uint64_t last_sample_bytes_ = 0;
     int last_sample_stage_ = -1;
+    LiveCounts live_;
+    bool live_polling_ = false;
+    double last_live_poll_ = -1;
+    int live_polls_ = 0;
 
     InstalledMatching installed_;
     bool loading_installed_ = false;
