@@ -11,7 +11,8 @@ namespace exhibit::station::ui {
 
 namespace {
 
-const char* kSteps[] = {"Sign in", "Case", "Device", "Plan", "Running", "Findings"};
+const char* kSteps[] = {"Sign in", "Case", "Device", "Plan", "Running", "Findings", "Seal"};
+constexpr int kStepCount = 7;
 
 std::string utc_time(std::int64_t t) {
     if (t <= 0) return "--";
@@ -58,6 +59,12 @@ void Screens::draw() {
         case Screen::Findings:
             findings_screen();
             break;
+        case Screen::Seal:
+            seal_screen();
+            break;
+        case Screen::Review:
+            review_screen();
+            break;
     }
     ImGui::End();
     ui_.keyboard_panel();
@@ -69,7 +76,14 @@ void Screens::top_bar() {
     ImGui::TextUnformatted("Exhibit");
     ImGui::PopFont();
     int current = static_cast<int>(model_.screen());
-    for (int i = 0; i < 6; ++i) {
+    if (model_.reviewing()) {
+        // The lab's review is no step of the scene's flow.
+        ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
+        ui_.badge(
+            model_.screen() == Screen::Findings ? "Lab review: findings (read-only)" : "Lab review",
+            p.accent);
+    }
+    for (int i = 0; i < kStepCount && !model_.reviewing(); ++i) {
         ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
         char step[48];
         std::snprintf(step, sizeof step, "%d %s", i + 1, kSteps[i]);
@@ -104,7 +118,8 @@ void Screens::bottom_bar(const char* primary, bool primary_enabled, bool& primar
     ImGui::SetCursorPosY(ImGui::GetWindowHeight() - bar_h);
     ImGui::Separator();
     if (model_.screen() != Screen::SignIn) {
-        bool can_back = !(model_.screen() == Screen::Running && model_.job().running());
+        bool can_back = !(model_.screen() == Screen::Running && model_.job().running()) &&
+                        !model_.bundle_job().running();
         if (ui_.button("Back", ui_.metrics.target_px * 2.5f, can_back)) model_.go_back();
         ImGui::SameLine();
     }
@@ -143,9 +158,132 @@ void Screens::sign_in() {
     ui_.text_field("Collar or staff number", model_.who.number, KeyboardLayout::Numeric, 32, w);
     auto why = model_.sign_in_blocker();
     if (why) ImGui::TextDisabled("%s", why->c_str());
+    ImGui::Spacing();
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextUnformatted(
+        "In the lab: open a sealed bundle to verify it and review its findings.");
+    ui_.text_field("Bundle folder", model_.review_path, KeyboardLayout::Letters, 512, w);
+    if (ui_.button("Open bundle", ui_.metrics.target_px * 5, !model_.review_blocker()))
+        model_.open_bundle();
+    if (!model_.review_path.empty())
+        if (auto not_yet = model_.review_blocker()) ImGui::TextDisabled("%s", not_yet->c_str());
     bool go = false;
     bottom_bar("Sign in", !why, go);
     if (go) model_.sign_in();
+}
+
+void Screens::verdict_panel(const BundleVerdict& v) {
+    const Palette& p = palette(ui_.theme);
+    ImGui::PushFont(ui_.fonts.title);
+    ImGui::TextColored(v.ok ? p.ok : p.bad, "%s", verdict_headline(v).c_str());
+    ImGui::PopFont();
+    // One row per check: what was checked, and the file or line at fault when it failed.
+    if (ImGui::BeginTable("##checks", 3,
+                          ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH |
+                              ImGuiTableFlags_SizingStretchProp)) {
+        ImGui::TableSetupColumn("result", ImGuiTableColumnFlags_WidthFixed,
+                                ui_.metrics.target_px * 2.2f);
+        ImGui::TableSetupColumn("check", ImGuiTableColumnFlags_WidthFixed,
+                                ui_.metrics.target_px * 3.2f);
+        ImGui::TableSetupColumn("message", ImGuiTableColumnFlags_WidthStretch);
+        for (const auto& c : v.checks) {
+            ImGui::TableNextRow(ImGuiTableRowFlags_None, ui_.metrics.target_px * 0.8f);
+            ImGui::TableNextColumn();
+            ui_.badge(c.ok ? "PASS" : "FAIL", c.ok ? p.ok : p.bad);
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(c.name.c_str());
+            ImGui::TableNextColumn();
+            ImGui::TextWrapped("%s", c.message.c_str());
+        }
+        ImGui::EndTable();
+    }
+}
+
+void Screens::bundle_progress() {
+    const BundleJob& job = model_.bundle_job();
+    ProgressSnapshot s = job.progress();
+    float frac = s.total ? static_cast<float>(s.done) / static_cast<float>(s.total) : 0.0f;
+    char overlay[160];
+    std::snprintf(overlay, sizeof overlay, "%s %s: %s of %s   %s", job.phase(), s.stage,
+                  format_bytes(s.done).c_str(), s.total ? format_bytes(s.total).c_str() : "?",
+                  format_rate(s.bytes_per_second).c_str());
+    ImGui::ProgressBar(std::clamp(frac, 0.0f, 1.0f), ImVec2(-1, ui_.metrics.target_px), overlay);
+}
+
+void Screens::seal_screen() {
+    const Palette& p = palette(ui_.theme);
+    const BundleJob& job = model_.bundle_job();
+    const auto& result = model_.bundle_result();
+    ui_.title("Seal");
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    ImGui::BeginChild("##seal", ImVec2(0, ImGui::GetContentRegionAvail().y - bar_h), false);
+    // The exhibit's hashes, large enough to read aloud or photograph.
+    if (const AcquisitionResult* img = model_.image_result()) {
+        ImGui::TextUnformatted("Exhibit image hashes");
+        ImGui::PushFont(ui_.fonts.title);
+        ImGui::TextWrapped("MD5      %s", img->hashes.md5.c_str());
+        ImGui::TextWrapped("SHA-1    %s", img->hashes.sha1.c_str());
+        ImGui::TextWrapped("SHA-256  %s", img->hashes.sha256.c_str());
+        ImGui::PopFont();
+        ImGui::Spacing();
+    } else {
+        ImGui::TextDisabled("No image was made: the bundle holds the triage findings and log.");
+    }
+    if (!job.running() && !(result && result->sealed)) {
+        float w = std::min(ImGui::GetContentRegionAvail().x, ui_.metrics.target_px * 14);
+        ui_.text_field("Output folder (empty: the case folder)", model_.seal_folder,
+                       KeyboardLayout::Letters, 512, w);
+        ImGui::TextWrapped("The bundle will be written to %s",
+                           model_.seal_destination().string().c_str());
+        auto why = model_.seal_blocker();
+        if (why) ImGui::TextColored(p.warn, "%s", why->c_str());
+        if (ui_.hold_button("Hold to seal", 2.0, ui_.metrics.target_px * 6, !why))
+            model_.seal_case();
+    }
+    if (job.running()) {
+        bundle_progress();
+        ImGui::Spacing();
+        if (ui_.hold_button("Hold to cancel", 2.0, ui_.metrics.target_px * 6))
+            model_.cancel_bundle_job();
+    }
+    if (result) {
+        if (result->sealed) {
+            ImGui::TextColored(p.ok, "Sealed: %s", result->sealed->bundle.string().c_str());
+            ImGui::PushFont(ui_.fonts.mono);
+            ImGui::TextWrapped("Chain head      %s", result->sealed->chain_head.c_str());
+            ImGui::TextWrapped("Key fingerprint %s", result->sealed->key_fingerprint.c_str());
+            ImGui::PopFont();
+        } else if (!result->error.empty()) {
+            ImGui::TextColored(p.bad, "Not sealed: %s", result->error.c_str());
+        }
+        if (result->verdict) verdict_panel(*result->verdict);
+    }
+    ImGui::EndChild();
+    bool go = false;
+    bottom_bar(nullptr, false, go);
+}
+
+void Screens::review_screen() {
+    const Palette& p = palette(ui_.theme);
+    const BundleJob& job = model_.bundle_job();
+    const auto& result = model_.bundle_result();
+    ui_.title("Review a sealed bundle");
+    ImGui::TextWrapped("%s", model_.review_path.c_str());
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    ImGui::BeginChild("##review", ImVec2(0, ImGui::GetContentRegionAvail().y - bar_h), false);
+    if (job.running()) {
+        ImGui::TextUnformatted(
+            "Verifying every file, the custody chain, the seal and the image...");
+        bundle_progress();
+    } else if (result && result->verdict) {
+        verdict_panel(*result->verdict);
+        if (result->cancelled) ImGui::TextColored(p.warn, "Verification was cancelled.");
+    }
+    ImGui::EndChild();
+    bool go = false;
+    bottom_bar(job.running() ? nullptr : "Findings (read-only)", result && result->verdict, go);
+    if (go) model_.review_findings();
 }
 
 void Screens::case_screen() {
@@ -636,7 +774,8 @@ void Screens::findings_screen() {
         ImGui::TextDisabled("Tap a file to see its details.");
     ImGui::EndChild();
     bool go = false;
-    bottom_bar(nullptr, false, go);
+    bottom_bar(model_.reviewing() ? nullptr : "Seal", !model_.reviewing(), go);
+    if (go) model_.show_seal();
 }
 
 }  // namespace exhibit::station::ui

@@ -33,6 +33,10 @@ class Screens {
     void running_screen();
     void findings_screen();
     void file_details(const FileRow& row);
+    void seal_screen();
+    void review_screen();
+    void verdict_panel(const BundleVerdict& verdict);
+    void bundle_progress();
 
     StationModel& model_;
     TouchUi& ui_;

@@ -7,7 +7,8 @@
 //   model.start();
 //   loop: model.frame(now); draw(model); ...
 //
-// Flow: SignIn -> Case -> Device -> Plan -> Running -> Findings. Each forward step has a
+// Flow: SignIn -> Case -> Device -> Plan -> Running -> Findings -> Seal; in the lab,
+// SignIn -> Review (a sealed bundle) -> Findings. Each forward step has a
 // blocker: an empty optional means it may be taken, else one sentence saying why not.
 // The rule that matters most: a job never starts on a device that is not protected unless
 // the operator has declared a hardware write-blocker (the override), which is recorded.
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "exhibit/station/background.hpp"
+#include "exhibit/station/bundle_job.hpp"
 #include "exhibit/station/case_store.hpp"
 #include "exhibit/station/devices.hpp"
 #include "exhibit/station/estimate.hpp"
@@ -33,7 +35,8 @@
 
 namespace exhibit::station {
 
-enum class Screen { SignIn, Case, Device, Plan, Running, Findings };
+// Review is the lab's: a sealed bundle opened and verified, its findings shown read-only.
+enum class Screen { SignIn, Case, Device, Plan, Running, Findings, Seal, Review };
 const char* to_string(Screen screen);
 std::optional<Screen> screen_from_string(const std::string& name);
 
@@ -50,7 +53,9 @@ struct StationConfig {
     std::filesystem::path sysfs_root = "/sys";
     std::vector<std::filesystem::path> image_files;  // offered beside attached devices
     bool watch_hotplug = true;
-    MatchingPlaces matching;  // empty places: nothing offered
+    MatchingPlaces matching;          // empty places: nothing offered
+    std::filesystem::path key_store;  // the appliance key; empty: ApplianceKey::default_store()
+    double live_poll_seconds = 1.0;   // how often the Running screen's counters are read
 };
 
 struct PlanChoice {
@@ -80,7 +85,7 @@ class StationModel {
     Screen screen() const { return screen_; }
     // Back one step, where that is allowed (never away from a running job).
     void go_back();
-    bool busy() const { return tasks_.busy() || job_.running(); }
+    bool busy() const { return tasks_.busy() || job_.running() || bundle_job_.running(); }
     // Tests and scripted runs: waits for background work and the job to end, then runs
     // frame(). False on timeout.
     bool settle(std::chrono::milliseconds timeout);
@@ -149,12 +154,32 @@ class StationModel {
     bool loading_findings() const { return loading_findings_; }
     void show_findings();
 
+    // --- Seal: the case into a bundle on the output drive, then verified.
+    std::string seal_folder;  // where the bundle goes; empty: the plan's output or case folder
+    std::filesystem::path seal_destination() const;  // the bundle directory it would make
+    std::optional<std::string> seal_blocker() const;
+    void show_seal();
+    // Starts sealing when seal_blocker() allows it (the view asks for a hold first).
+    bool seal_case();
+    const BundleJob& bundle_job() const { return bundle_job_; }
+    const std::optional<BundleResult>& bundle_result() const { return bundle_result_; }
+    void cancel_bundle_job();
+    // The image's hashes when this job made one (to read aloud), else nullptr.
+    const AcquisitionResult* image_result() const;
+
+    // --- Review (lab): a sealed bundle, verified, its findings read-only.
+    std::string review_path;
+    std::optional<std::string> review_blocker() const;
+    void open_bundle();  // shows Review and starts verifying review_path
+    bool reviewing() const { return reviewing_; }
+    void review_findings();  // the bundle's own case database, opened read-only
+
     const CaseStore& case_store() const { return store_; }
     void record(std::string action, std::string detail);
 
   private:
     void load_recent_cases();
-    void load_findings_async();
+    void load_findings_async(std::filesystem::path db = {}, bool read_only = false);
     void on_devices(std::vector<DeviceEntry> list);
 
     StationConfig config_;
@@ -193,6 +218,12 @@ class StationModel {
 
     std::optional<FindingsIndex> findings_;
     bool loading_findings_ = false;
+
+    std::filesystem::path image_dir_;  // where this job's image was written
+    BundleJob bundle_job_;
+    std::optional<BundleResult> bundle_result_;
+    bool reviewing_ = false;
+    std::filesystem::path reviewed_;  // the bundle under review
 
     DeviceMonitor monitor_;
     // Last: destroyed first, so no task outlives the state its completion touches.
