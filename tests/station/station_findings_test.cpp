@@ -140,6 +140,23 @@ TEST_CASE("live counters while triage runs, and each file's hits with context",
     REQUIRE(group("Keyword: darkmarket.onion") != idx->groups.end());
     REQUIRE(group("Hash set: demo") != idx->groups.end());
 
+    // The timeline holds every dated file once, in the bucket its time falls in.
+    for (const Timeline* t : {&idx->modified, &idx->created}) {
+        std::size_t listed = t->without_time, non_dirs = 0;
+        for (const auto& row : idx->files)
+            non_dirs += row.entry.name_type != 'd';
+        for (const auto& b : t->buckets)
+            for (std::size_t i : b.files) {
+                ++listed;
+                const FileEntry& f = idx->files[i].entry;
+                auto when = t->field == TimeField::Modified ? f.modified : f.created;
+                CHECK(when >= b.start);
+                CHECK(when < b.end);
+            }
+        CHECK(listed == non_dirs);
+    }
+    CHECK_FALSE(idx->modified.buckets.empty());
+
     // The known-bad card dump: its hash-set hit names the set and the matched SHA-256, its
     // keyword hit shows the term in the text around it.
     for (const auto& t : test::sample_truth()) {

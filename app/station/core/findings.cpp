@@ -89,6 +89,9 @@ FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id) {
     if (!mismatch.files.empty()) idx.groups.push_back(std::move(mismatch));
     if (!deleted.files.empty()) idx.groups.push_back(std::move(deleted));
 
+    idx.modified = build_timeline(idx.files, TimeField::Modified);
+    idx.created = build_timeline(idx.files, TimeField::Created);
+
     std::sort(idx.partitions.begin(), idx.partitions.end(),
               [](const PartitionView& a, const PartitionView& b) { return a.offset < b.offset; });
     for (auto& part : idx.partitions) {

@@ -701,8 +701,18 @@ void Screens::findings_screen() {
                             (g.files.size() == 1 ? " file" : " files") + "##group" +
                             std::to_string(i);
         if (ui_.row(label.c_str(), findings_.group == static_cast<int>(i),
-                    ui_.metrics.target_px * 1.4f))
+                    ui_.metrics.target_px * 1.4f)) {
             findings_.group = static_cast<int>(i);
+            findings_.timeline = false;
+        }
+    }
+    ImGui::Spacing();
+    ImGui::TextUnformatted("Activity");
+    if (ui_.row("Timeline\nfiles by time##timeline", findings_.timeline,
+                ui_.metrics.target_px * 1.4f)) {
+        findings_.timeline = true;
+        findings_.group = -1;
+        findings_.bucket = -1;
     }
     ImGui::EndChild();
     ImGui::SameLine();
@@ -711,7 +721,52 @@ void Screens::findings_screen() {
     ImGui::BeginChild("##browser", ImVec2(avail * 0.40f, h), true);
     std::vector<std::size_t> fallback;
     const std::vector<std::size_t>* entries = &fallback;
-    if (findings_.group >= 0 && findings_.group < static_cast<int>(idx->groups.size())) {
+    bool draw_entries = true;
+    if (findings_.timeline) {
+        const Timeline& t = findings_.time_field == 0 ? idx->modified : idx->created;
+        if (ui_.choice("time", findings_.time_field, {"Modified", "Created"}))
+            findings_.bucket = -1;
+        if (findings_.bucket >= 0 && findings_.bucket < static_cast<int>(t.buckets.size())) {
+            const TimelineBucket& b = t.buckets[static_cast<std::size_t>(findings_.bucket)];
+            if (ui_.button("All times")) findings_.bucket = -1;
+            ImGui::SameLine();
+            ImGui::AlignTextToFramePadding();
+            ImGui::TextWrapped("%s %s: %zu files", to_string(t.field), bucket_label(t, b).c_str(),
+                               b.files.size());
+            if (findings_.bucket >= 0) entries = &b.files;
+        } else {
+            draw_entries = false;
+            ImGui::TextWrapped("Files %s per %s; %zu without a time.", to_string(t.field),
+                               to_string(t.unit), t.without_time);
+            // A histogram on its side: one touch-sized row per bucket, its bar as long as
+            // its count; tap a row to list its files.
+            ImGui::BeginChild("##buckets");
+            ImGuiListClipper bars;
+            bars.Begin(static_cast<int>(t.buckets.size()),
+                       ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y);
+            while (bars.Step()) {
+                for (int i = bars.DisplayStart; i < bars.DisplayEnd; ++i) {
+                    const TimelineBucket& b = t.buckets[static_cast<std::size_t>(i)];
+                    std::string label = bucket_label(t, b) + "   " +
+                                        std::to_string(b.files.size()) + "##bucket" +
+                                        std::to_string(i);
+                    if (ui_.row(label.c_str(), false) && !b.files.empty()) findings_.bucket = i;
+                    ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+                    float room = (hi.x - lo.x) * 0.45f;
+                    float len = t.max_count ? room * static_cast<float>(b.files.size()) /
+                                                  static_cast<float>(t.max_count)
+                                            : 0;
+                    float pad = (hi.y - lo.y) * 0.25f;
+                    if (len > 0)
+                        ImGui::GetWindowDrawList()->AddRectFilled(
+                            ImVec2(hi.x - room - pad, lo.y + pad),
+                            ImVec2(hi.x - room - pad + len, hi.y - pad), ImGui::GetColorU32(p.info),
+                            3);
+                }
+            }
+            ImGui::EndChild();
+        }
+    } else if (findings_.group >= 0 && findings_.group < static_cast<int>(idx->groups.size())) {
         if (ui_.button("All files")) findings_.group = -1;
         ImGui::SameLine();
         ImGui::TextWrapped("%s", idx->groups[findings_.group].title.c_str());
@@ -740,30 +795,32 @@ void Screens::findings_screen() {
         auto it = part.children.find(findings_.folder);
         if (it != part.children.end()) entries = &it->second;
     }
-    ImGui::BeginChild("##entries");
-    ImGuiListClipper clipper;
-    clipper.Begin(static_cast<int>(entries->size()),
-                  ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y);
-    while (clipper.Step()) {
-        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-            std::size_t fi = (*entries)[i];
-            const FileEntry& f = idx->files[fi].entry;
-            bool dir = f.name_type == 'd';
-            std::string label = (dir ? "[dir] " : "") + f.name +
-                                (f.stream.empty() ? "" : ":" + f.stream) +
-                                (dir ? "" : "   " + format_bytes(f.size)) +
-                                (f.deleted() ? "   DELETED" : "") + "##f" + std::to_string(fi);
-            if (f.deleted()) ImGui::PushStyleColor(ImGuiCol_Text, p.bad);
-            if (ui_.row(label.c_str(), findings_.file == static_cast<long long>(fi))) {
-                if (dir && findings_.group < 0)
-                    findings_.folder = f.path;
-                else
-                    findings_.file = static_cast<long long>(fi);
+    if (draw_entries) {
+        ImGui::BeginChild("##entries");
+        ImGuiListClipper clipper;
+        clipper.Begin(static_cast<int>(entries->size()),
+                      ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y);
+        while (clipper.Step()) {
+            for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+                std::size_t fi = (*entries)[i];
+                const FileEntry& f = idx->files[fi].entry;
+                bool dir = f.name_type == 'd';
+                std::string label = (dir ? "[dir] " : "") + f.name +
+                                    (f.stream.empty() ? "" : ":" + f.stream) +
+                                    (dir ? "" : "   " + format_bytes(f.size)) +
+                                    (f.deleted() ? "   DELETED" : "") + "##f" + std::to_string(fi);
+                if (f.deleted()) ImGui::PushStyleColor(ImGuiCol_Text, p.bad);
+                if (ui_.row(label.c_str(), findings_.file == static_cast<long long>(fi))) {
+                    if (dir && findings_.group < 0 && !findings_.timeline)
+                        findings_.folder = f.path;
+                    else
+                        findings_.file = static_cast<long long>(fi);
+                }
+                if (f.deleted()) ImGui::PopStyleColor();
             }
-            if (f.deleted()) ImGui::PopStyleColor();
         }
+        ImGui::EndChild();
     }
-    ImGui::EndChild();
     ImGui::EndChild();
     ImGui::SameLine();
 

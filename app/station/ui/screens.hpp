@@ -13,8 +13,11 @@ namespace exhibit::station::ui {
 struct FindingsView {
     int partition = 0;
     std::string folder;
-    int group = -1;       // a FindingGroup shown instead of the folder, or -1
-    long long file = -1;  // index into FindingsIndex::files for the details pane
+    int group = -1;         // a FindingGroup shown instead of the folder, or -1
+    long long file = -1;    // index into FindingsIndex::files for the details pane
+    bool timeline = false;  // the timeline instead of the folder
+    int time_field = 0;     // 0 modified, 1 created
+    int bucket = -1;        // a timeline bucket whose files are listed, or -1
 };
 
 class Screens {

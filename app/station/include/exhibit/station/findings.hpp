@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exhibit/case_db.hpp"
+#include "exhibit/station/timeline.hpp"
 
 namespace exhibit::station {
 
@@ -38,6 +39,7 @@ struct FindingsIndex {
     std::vector<PartitionView> partitions;
     std::size_t deleted = 0;
     std::vector<HitRow> hits_outside_files;  // hits the database ties to no listed file
+    Timeline modified, created;              // file activity, for the timeline view
 };
 
 // Arranges `files` (all from one run).
