@@ -643,6 +643,25 @@ void Screens::file_details(const FileRow& row) {
     label_value("Type", f.findings.mime_type);
     if (f.findings.extension_mismatch)
         ImGui::TextColored(p.warn, "The name's extension does not match the content.");
+    if (!f.findings.hits.empty()) {
+        ImGui::Spacing();
+        ImGui::Text("Hits in this file: %zu", f.findings.hits.size());
+    }
+    for (const Hit& h : f.findings.hits) {
+        HitContext c = describe_hit(h);
+        ImGui::Spacing();
+        ImGui::PushStyleColor(ImGuiCol_Text, c.kind == "keyword" ? p.warn : p.bad);
+        ImGui::TextWrapped("%s", c.heading.c_str());
+        ImGui::PopStyleColor();
+        ImGui::Indent(ui_.metrics.spacing_px * 2);
+        for (const auto& line : c.lines)
+            ImGui::TextWrapped("%s", line.c_str());
+        ImGui::Unindent(ui_.metrics.spacing_px * 2);
+    }
+    if (!f.findings.hits.empty()) {
+        ImGui::Spacing();
+        ImGui::Separator();
+    }
     label_value("Modified", utc_time(f.modified));
     label_value("Accessed", utc_time(f.accessed));
     label_value("Changed", utc_time(f.changed));
@@ -657,22 +676,6 @@ void Screens::file_details(const FileRow& row) {
         ImGui::TextWrapped("SHA256 %s", f.findings.hashes.sha256.c_str());
     }
     ImGui::PopFont();
-    if (!f.findings.hits.empty()) {
-        ImGui::Spacing();
-        ImGui::Separator();
-        ImGui::Text("Hits in this file: %zu", f.findings.hits.size());
-    }
-    for (const Hit& h : f.findings.hits) {
-        HitContext c = describe_hit(h);
-        ImGui::Spacing();
-        ImGui::PushStyleColor(ImGuiCol_Text, c.kind == "keyword" ? p.warn : p.bad);
-        ImGui::TextWrapped("%s", c.heading.c_str());
-        ImGui::PopStyleColor();
-        ImGui::Indent(ui_.metrics.spacing_px * 2);
-        for (const auto& line : c.lines)
-            ImGui::TextWrapped("%s", line.c_str());
-        ImGui::Unindent(ui_.metrics.spacing_px * 2);
-    }
 }
 
 void Screens::findings_screen() {
