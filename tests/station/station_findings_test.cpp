@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "exhibit/file_content.hpp"
+#include "exhibit/hashing.hpp"
 #include "exhibit/hashset.hpp"
 #include "exhibit/rules.hpp"
 #include "exhibit/station/findings.hpp"
@@ -15,6 +17,7 @@
 #include "exhibit/station/job.hpp"
 #include "exhibit/station/live_counts.hpp"
 #include "exhibit/station/matching.hpp"
+#include "exhibit/station/pictures.hpp"
 #include "test_support.hpp"
 
 using namespace exhibit;
@@ -200,6 +203,68 @@ TEST_CASE("live counters while triage runs, and each file's hits with context",
                            line.find("utf-16le") != std::string::npos;
         CHECK(seen);
     }
+    // Every file's content read back through the engine has the SHA-256 triage recorded.
+    {
+        auto source = open_source(image.string(), OpenOptions{});
+        REQUIRE(source);
+        std::size_t compared = 0;
+        for (const auto& row : idx->files) {
+            const FileEntry& f = row.entry;
+            if (f.name_type != 'r' || f.deleted() || !f.stream.empty() || f.size == 0 ||
+                f.findings.hashes.sha256.empty())
+                continue;
+            auto bytes = read_file_content(**source, row.fs_offset, f.meta_address, 64u << 20);
+            INFO(f.path);
+            REQUIRE(bytes);
+            Digest d(HashAlgorithm::Sha256);
+            d.update(*bytes);
+            CHECK(d.finish_hex() == f.findings.hashes.sha256);
+            ++compared;
+        }
+        CHECK(compared >= 20);
+    }
+
+    // The picture grid: every JPEG of the truth, known-bad first, thumbnails decoded from
+    // the content the engine reads and blurred until revealed.
+    auto pictures = picture_files(*idx);
+    std::size_t truth_jpegs = 0;
+    for (const auto& t : test::sample_truth())
+        truth_jpegs += t.kind == "jpeg";
+    CHECK(pictures.size() >= truth_jpegs);
+    bool bad_seen_after_good = false, good_seen = false;
+    for (std::size_t i : pictures) {
+        bool bad = idx->files[i].entry.findings.hash_status == "known-bad";
+        if (!bad) good_seen = true;
+        if (bad && good_seen) bad_seen_after_good = true;
+    }
+    CHECK_FALSE(bad_seen_after_good);
+    CHECK(idx->files[pictures.front()].entry.findings.hash_status == "known-bad");
+    std::size_t decoded = 0;
+    for (std::size_t i : pictures) {
+        const FileRow& row = idx->files[i];
+        if (row.entry.deleted()) continue;  // a recovered picture may be overwritten
+        auto thumb = load_thumbnail(image.string(), row, 96);
+        INFO(row.entry.path << " " << row.entry.findings.mime_type << ": "
+                            << (thumb ? std::string() : thumb.error().message));
+        REQUIRE(thumb);
+        CHECK(thumb->width > 0);
+        CHECK(thumb->height > 0);
+        CHECK(std::max(thumb->width, thumb->height) <= 96);
+        CHECK(thumb->rgba.size() == static_cast<std::size_t>(thumb->width) * thumb->height * 4);
+        Thumbnail blurred = blur_thumbnail(*thumb);
+        CHECK(blurred.width == thumb->width);
+        CHECK(blurred.rgba != thumb->rgba);
+        ++decoded;
+    }
+    CHECK(decoded >= 3);
+    PictureReveal reveal;
+    CHECK_FALSE(reveal.shown(pictures[0]));
+    reveal.reveal(pictures[0]);
+    CHECK(reveal.shown(pictures[0]));
+    reveal.reveal(pictures[1]);  // one at a time
+    CHECK_FALSE(reveal.shown(pictures[0]));
+    CHECK(reveal.shown(pictures[1]));
+
     // YARA hits read as rule, pack and the matched strings with offsets.
     for (const auto& row : idx->files)
         for (const auto& h : row.entry.findings.hits)
@@ -246,4 +311,25 @@ TEST_CASE("hit context: limits, more matches and a detail that is not JSON",
     c = describe_hit(broken);
     CHECK(c.heading == "Hash set: s, known-bad");
     CHECK(c.lines == std::vector<std::string>{"not json"});
+}
+
+TEST_CASE("blurred thumbnails keep colour, lose detail; a non-picture is refused",
+          "[station][pictures]") {
+    // A 12x12 checkerboard of black and white 2x2 squares.
+    Thumbnail t;
+    t.width = t.height = 12;
+    for (int y = 0; y < 12; ++y)
+        for (int x = 0; x < 12; ++x) {
+            std::uint8_t v = ((x / 2 + y / 2) % 2) ? 255 : 0;
+            t.rgba.insert(t.rgba.end(), {v, v, v, 255});
+        }
+    Thumbnail b = blur_thumbnail(t, 3);  // 4x4 blocks, each half black, half white
+    for (std::size_t i = 0; i < b.rgba.size(); i += 4) {
+        CHECK(b.rgba[i] == 127);
+        CHECK(b.rgba[i + 3] == 255);
+    }
+    const char not_a_picture[] = "plain text, not an image";
+    auto bad = decode_thumbnail(std::as_bytes(std::span(not_a_picture)), 64);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message.find("not a picture") != std::string::npos);
 }
