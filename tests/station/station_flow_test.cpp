@@ -117,6 +117,33 @@ TEST_CASE("triage of the sample device from sign-in to findings", "[station][flo
     }
     CHECK(f->deleted >= truth_deleted);
     CHECK(f->partitions.size() == 4);  // FAT32, ext4, NTFS, FAT16
+
+    // The picture grid's thumbnails load on their worker as the grid asks for them.
+    REQUIRE_FALSE(m.pictures().empty());
+    for (std::size_t i : m.pictures()) {
+        CHECK_FALSE(m.thumbnail(i));
+        m.request_thumbnail(i);
+        REQUIRE(m.thumbnail(i));
+    }
+    REQUIRE(m.settle(60s));
+    std::size_t shown = 0;
+    for (std::size_t i : m.pictures()) {
+        const auto* t = m.thumbnail(i);
+        REQUIRE(t);
+        CHECK_FALSE(t->loading);
+        if (!f->files[i].entry.deleted()) {
+            INFO(f->files[i].entry.path << ": " << t->error);
+            CHECK(t->error.empty());
+        }
+        if (t->error.empty()) {
+            CHECK(std::max(t->sharp.width, t->sharp.height) == StationModel::kThumbnailSide);
+            CHECK(t->blurred.rgba.size() == t->sharp.rgba.size());
+            CHECK(t->blurred.rgba != t->sharp.rgba);
+            ++shown;
+        }
+    }
+    CHECK(shown >= 3);
+    CHECK_FALSE(m.reveal.revealed());  // nothing revealed until the examiner asks
     CHECK(recorded(m, "sign in"));
     CHECK(recorded(m, "job started"));
     CHECK(recorded(m, "job finished"));

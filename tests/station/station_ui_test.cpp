@@ -185,7 +185,7 @@ quit
             CHECK(m.who.number == "4711");
             CHECK(m.case_details.location == "Leeds, 12 High Street");  // physical keyboard
             for (const char* action : {"sign in", "case details", "device chosen", "job started",
-                                       "job finished", "seal", "bundle sealed"})
+                                       "job finished", "picture revealed", "seal", "bundle sealed"})
                 CHECK(station.recorded(action));
             // Every control on every screen is at least 12 mm both ways.
             INFO("too small: " << (station.too_small.empty() ? "" : station.too_small.front()));

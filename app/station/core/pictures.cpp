@@ -62,8 +62,11 @@ Expected<Thumbnail> decode_thumbnail(std::span<const std::byte> bytes, int max_s
 }
 
 Expected<Thumbnail> load_thumbnail(const std::string& source_path, const FileRow& file,
-                                   int max_side, std::uint64_t max_bytes) {
-    auto source = open_source(source_path, OpenOptions{});
+                                   int max_side, std::uint64_t max_bytes,
+                                   const std::string& hardware_blocker) {
+    OpenOptions options;
+    options.hardware_blocker = hardware_blocker;
+    auto source = open_source(source_path, options);
     if (!source) return source.error();
     auto bytes = read_file_content(**source, file.fs_offset, file.entry.meta_address, max_bytes);
     if (!bytes) return bytes.error();

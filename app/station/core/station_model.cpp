@@ -67,6 +67,7 @@ void StationModel::record(std::string action, std::string detail) {
 
 void StationModel::frame(double now) {
     tasks_.drain();
+    picture_tasks_.drain();
     if (auto list = monitor_.take_if_changed()) on_devices(std::move(*list));
 
     if (job_.running() || !throughput_.empty()) {
@@ -176,14 +177,14 @@ bool StationModel::settle(std::chrono::milliseconds timeout) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return false;
-        if (!tasks_.wait_idle(left)) return false;
+        if (!tasks_.wait_idle(left) || !picture_tasks_.wait_idle(left)) return false;
         while (job_.running() || bundle_job_.running()) {
             if (std::chrono::steady_clock::now() > deadline) return false;
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
         frame(std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
                   .count());
-        if (!tasks_.busy() && !job_.running() && !bundle_job_.running()) return true;
+        if (!busy()) return true;
     }
 }
 
@@ -420,6 +421,8 @@ bool StationModel::start_job() {
         plan.output_dir.empty() ? store_.image_folder(case_details) : fs::path(plan.output_dir);
     request.image.basename = folder_name_for(case_details.exhibit_ref);
     image_dir_ = request.image.out_dir;
+    picture_source_ = request.source_path;
+    picture_blocker_ = request.hardware_blocker;
     request.image.verify = plan.verify;
     request.image.case_info.case_number = case_details.case_ref;
     request.image.case_info.evidence_number = case_details.exhibit_ref;
@@ -524,9 +527,13 @@ void StationModel::load_findings_async(fs::path db, bool read_only) {
         auto index = load_findings(db, run_id, read_only);
         return [this, index = std::move(index)]() mutable {
             loading_findings_ = false;
-            if (index)
+            if (index) {
                 findings_ = std::move(*index);
-            else
+                pictures_ = picture_files(*findings_);
+                thumbs_.clear();
+                thumb_order_.clear();
+                reveal.hide();
+            } else
                 message_ = index.error().message;
         };
     });
@@ -628,6 +635,51 @@ void StationModel::review_findings() {
     if (!reviewing_) return;
     screen_ = Screen::Findings;
     if (!findings_) load_findings_async(reviewed_ / "data" / "case.sqlite", true);
+}
+
+}  // namespace exhibit::station
+
+namespace exhibit::station {
+
+// --- Pictures
+
+const StationModel::PictureThumb* StationModel::thumbnail(std::size_t file) const {
+    auto it = thumbs_.find(file);
+    return it == thumbs_.end() ? nullptr : &it->second;
+}
+
+void StationModel::request_thumbnail(std::size_t file) {
+    if (!findings_ || file >= findings_->files.size() || thumbs_.count(file)) return;
+    PictureThumb& t = thumbs_[file];
+    if (reviewing_ || picture_source_.empty()) {
+        t.loading = false;
+        t.error = "Pictures are shown from the exhibit itself, at the scene.";
+        return;
+    }
+    // Memory stays bounded with thousands of pictures: the oldest thumbnails go first.
+    thumb_order_.push_back(file);
+    while (thumb_order_.size() > 400) {
+        std::size_t old = thumb_order_.front();
+        thumb_order_.pop_front();
+        auto it = thumbs_.find(old);
+        if (it != thumbs_.end() && !it->second.loading) thumbs_.erase(it);
+    }
+    picture_tasks_.run([this, file, row = findings_->files[file], source = picture_source_,
+                        blocker = picture_blocker_]() -> BackgroundTasks::Completion {
+        auto sharp = load_thumbnail(source, row, kThumbnailSide, 32ull << 20, blocker);
+        PictureThumb done;
+        done.loading = false;
+        if (sharp) {
+            done.blurred = blur_thumbnail(*sharp);
+            done.sharp = std::move(*sharp);
+        } else {
+            done.error = sharp.error().message;
+        }
+        return [this, file, done = std::move(done)]() mutable {
+            auto it = thumbs_.find(file);
+            if (it != thumbs_.end()) it->second = std::move(done);
+        };
+    });
 }
 
 }  // namespace exhibit::station

@@ -689,8 +689,34 @@ void Screens::findings_screen() {
         bottom_bar(nullptr, false, go);
         return;
     }
+    ImGui::AlignTextToFramePadding();
     ImGui::Text("%zu files, %zu deleted, %zu partitions", idx->files.size(), idx->deleted,
                 idx->partitions.size());
+    // The other views of the same files, always in reach above the panes.
+    auto view_button = [&](const char* label, bool on) {
+        ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
+        if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
+        bool pressed = ui_.button(label);
+        if (on) ImGui::PopStyleColor();
+        return pressed;
+    };
+    const bool browsing = !findings_.pictures && !findings_.timeline;
+    if (view_button("Files##view-files", browsing)) {
+        findings_.pictures = findings_.timeline = false;
+    }
+    std::string pictures_label =
+        "Pictures (" + std::to_string(model_.pictures().size()) + ", blurred)##pictures";
+    if (view_button(pictures_label.c_str(), findings_.pictures)) {
+        findings_.pictures = true;
+        findings_.timeline = false;
+        findings_.group = -1;
+    }
+    if (view_button("Timeline##timeline", findings_.timeline)) {
+        findings_.timeline = true;
+        findings_.pictures = false;
+        findings_.group = -1;
+        findings_.bucket = -1;
+    }
     const float h = ImGui::GetContentRegionAvail().y - bar_h;
     const float avail = ImGui::GetContentRegionAvail().x;
 
@@ -707,15 +733,8 @@ void Screens::findings_screen() {
                     ui_.metrics.target_px * 1.4f)) {
             findings_.group = static_cast<int>(i);
             findings_.timeline = false;
+            findings_.pictures = false;
         }
-    }
-    ImGui::Spacing();
-    ImGui::TextUnformatted("Activity");
-    if (ui_.row("Timeline\nfiles by time##timeline", findings_.timeline,
-                ui_.metrics.target_px * 1.4f)) {
-        findings_.timeline = true;
-        findings_.group = -1;
-        findings_.bucket = -1;
     }
     ImGui::EndChild();
     ImGui::SameLine();
@@ -725,7 +744,11 @@ void Screens::findings_screen() {
     std::vector<std::size_t> fallback;
     const std::vector<std::size_t>* entries = &fallback;
     bool draw_entries = true;
-    if (findings_.timeline) {
+    if (!findings_.pictures && !textures_.empty()) drop_textures();
+    if (findings_.pictures) {
+        draw_entries = false;
+        picture_grid(*idx);
+    } else if (findings_.timeline) {
         const Timeline& t = findings_.time_field == 0 ? idx->modified : idx->created;
         if (ui_.choice("time", findings_.time_field, {"Modified", "Created"}))
             findings_.bucket = -1;
@@ -836,6 +859,131 @@ void Screens::findings_screen() {
     bool go = false;
     bottom_bar(model_.reviewing() ? nullptr : "Seal", !model_.reviewing(), go);
     if (go) model_.show_seal();
+}
+
+}  // namespace exhibit::station::ui
+
+namespace exhibit::station::ui {
+
+void Screens::drop_textures() {
+    if (ui_.free_texture)
+        for (auto& [file, t] : textures_)
+            ui_.free_texture(t.id);
+    textures_.clear();
+}
+
+// The device's pictures as a grid of tiles, every one blurred until the examiner taps
+// "Reveal" on it (which blurs the one revealed before). Known-bad pictures come first and
+// show their hash-set category on a plain tile; seeing one needs a hold.
+void Screens::picture_grid(const FindingsIndex& index) {
+    const Palette& p = palette(ui_.theme);
+    const auto& pictures = model_.pictures();
+    if (pictures.empty()) {
+        ImGui::TextDisabled("No pictures on this device.");
+        return;
+    }
+    ImGui::TextWrapped("%zu pictures, blurred. Tap Reveal to see one.", pictures.size());
+    ImGui::BeginChild("##grid");
+    const float gap = ui_.metrics.spacing_px;
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const float tile = std::max(ui_.metrics.target_px * 2.5f,
+                                std::min(ui_.metrics.target_px * 4.0f, avail / 2 - gap));
+    const int columns = std::max(1, static_cast<int>((avail + gap) / (tile + gap)));
+    const float name_h = ImGui::GetTextLineHeightWithSpacing();
+    const float cell_h =
+        tile + name_h + ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y * 3;
+    const int rows = static_cast<int>((pictures.size() + columns - 1) / columns);
+    std::map<std::size_t, bool> visible;
+    ImGuiListClipper clipper;
+    clipper.Begin(rows, cell_h);
+    while (clipper.Step()) {
+        for (int r = clipper.DisplayStart; r < clipper.DisplayEnd; ++r) {
+            for (int c = 0; c < columns; ++c) {
+                std::size_t k = static_cast<std::size_t>(r) * columns + c;
+                if (k >= pictures.size()) break;
+                const std::size_t file = pictures[k];
+                const FileEntry& f = index.files[file].entry;
+                const bool known_bad = f.findings.hash_status == "known-bad";
+                const bool shown = model_.reveal.shown(file);
+                if (c > 0) ImGui::SameLine(0, gap);
+                ImGui::BeginGroup();
+                ImVec2 a = ImGui::GetCursorScreenPos();
+                ImVec2 b(a.x + tile, a.y + tile);
+                ImDrawList* dl = ImGui::GetWindowDrawList();
+                dl->AddRectFilled(a, b, ImGui::GetColorU32(ImGuiCol_FrameBg), 6);
+                model_.request_thumbnail(file);
+                const auto* thumb = model_.thumbnail(file);
+                visible[file] = true;
+                if (known_bad && !shown) {
+                    // By category, never by picture first.
+                    std::string what = "Known-bad";
+                    for (const Hit& h : f.findings.hits)
+                        if (h.kind == "hashset")
+                            what = "Known-bad:\n" + (h.category.empty() ? h.name : h.category);
+                    dl->AddRectFilled(a, b, ImGui::GetColorU32(p.bad), 6);
+                    dl->AddText(nullptr, 0, ImVec2(a.x + gap, a.y + gap),
+                                ImGui::GetColorU32(p.text_on_badge), what.c_str(), nullptr,
+                                tile - 2 * gap);
+                } else if (thumb && !thumb->loading && thumb->error.empty()) {
+                    const Thumbnail& img = shown ? thumb->sharp : thumb->blurred;
+                    auto it = textures_.find(file);
+                    if (ui_.make_texture && (it == textures_.end() || it->second.sharp != shown)) {
+                        if (it != textures_.end() && ui_.free_texture)
+                            ui_.free_texture(it->second.id);
+                        textures_[file] = {ui_.make_texture(img.rgba.data(), img.width, img.height),
+                                           shown};
+                        it = textures_.find(file);
+                    }
+                    float scale = tile / static_cast<float>(std::max(img.width, img.height));
+                    float w = img.width * scale, h = img.height * scale;
+                    ImVec2 ia(a.x + (tile - w) / 2, a.y + (tile - h) / 2);
+                    if (it != textures_.end())
+                        dl->AddImage(it->second.id, ia, ImVec2(ia.x + w, ia.y + h));
+                } else {
+                    const char* text = !thumb || thumb->loading ? "Loading..." : "Cannot show";
+                    dl->AddText(ImVec2(a.x + gap, a.y + gap), ImGui::GetColorU32(p.muted), text);
+                }
+                ImGui::Dummy(ImVec2(tile, tile));
+                std::string name = f.name + (f.deleted() ? " (deleted)" : "");
+                ImGui::PushClipRect(ImGui::GetCursorScreenPos(),
+                                    ImVec2(ImGui::GetCursorScreenPos().x + tile,
+                                           ImGui::GetCursorScreenPos().y + name_h),
+                                    true);
+                ImGui::TextUnformatted(name.c_str());
+                ImGui::PopClipRect();
+                // By grid position, zero-padded: scripts find the top-left tile first.
+                char id[32];
+                std::snprintf(id, sizeof id, "##pic%06zu", k);
+                bool act = false;
+                if (shown)
+                    act = ui_.button((std::string("Blur") + id).c_str(), tile);
+                else if (known_bad)
+                    act = ui_.hold_button((std::string("Hold to reveal") + id).c_str(), 2.0, tile);
+                else
+                    act = ui_.button((std::string("Reveal") + id).c_str(), tile);
+                if (act) {
+                    if (shown) {
+                        model_.reveal.hide();
+                    } else {
+                        model_.reveal.reveal(file);
+                        model_.record("picture revealed", "/" + f.path);
+                    }
+                    findings_.file = static_cast<long long>(file);
+                }
+                ImGui::EndGroup();
+            }
+        }
+    }
+    ImGui::EndChild();
+    // Textures of pictures scrolled away are freed.
+    for (auto it = textures_.begin(); it != textures_.end();) {
+        if (visible.count(it->first)) {
+            ++it;
+        } else {
+            if (ui_.free_texture) ui_.free_texture(it->second.id);
+            it = textures_.erase(it);
+        }
+    }
 }
 
 }  // namespace exhibit::station::ui

@@ -35,7 +35,8 @@ Expected<Thumbnail> decode_thumbnail(std::span<const std::byte> bytes, int max_s
 // Opens the source read-only, reads the file through the engine (at most `max_bytes`) and
 // decodes it.
 Expected<Thumbnail> load_thumbnail(const std::string& source_path, const FileRow& file,
-                                   int max_side, std::uint64_t max_bytes = 32ull << 20);
+                                   int max_side, std::uint64_t max_bytes = 32ull << 20,
+                                   const std::string& hardware_blocker = {});
 // Blocks of `cells` across the longer side, each the average of its pixels: shape and
 // colour remain, content does not.
 Thumbnail blur_thumbnail(const Thumbnail& sharp, int cells = 6);

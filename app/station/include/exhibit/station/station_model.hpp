@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@
 #include "exhibit/station/job.hpp"
 #include "exhibit/station/live_counts.hpp"
 #include "exhibit/station/matching.hpp"
+#include "exhibit/station/pictures.hpp"
 
 namespace exhibit::station {
 
@@ -85,7 +87,9 @@ class StationModel {
     Screen screen() const { return screen_; }
     // Back one step, where that is allowed (never away from a running job).
     void go_back();
-    bool busy() const { return tasks_.busy() || job_.running() || bundle_job_.running(); }
+    bool busy() const {
+        return tasks_.busy() || picture_tasks_.busy() || job_.running() || bundle_job_.running();
+    }
     // Tests and scripted runs: waits for background work and the job to end, then runs
     // frame(). False on timeout.
     bool settle(std::chrono::milliseconds timeout);
@@ -154,6 +158,21 @@ class StationModel {
     bool loading_findings() const { return loading_findings_; }
     void show_findings();
 
+    // --- Pictures (Findings): the device's pictures, thumbnails decoded on their own
+    // worker from content the engine reads back from the source, on request (the grid asks
+    // for the ones it shows). Blurred until the examiner reveals one: `reveal`.
+    struct PictureThumb {
+        bool loading = true;
+        Thumbnail sharp, blurred;
+        std::string error;  // why it cannot be shown
+    };
+    const std::vector<std::size_t>& pictures() const { return pictures_; }
+    // nullptr until requested; loading while the worker has it.
+    const PictureThumb* thumbnail(std::size_t file) const;
+    void request_thumbnail(std::size_t file);
+    PictureReveal reveal;
+    static constexpr int kThumbnailSide = 160;
+
     // --- Seal: the case into a bundle on the output drive, then verified.
     std::string seal_folder;  // where the bundle goes; empty: the plan's output or case folder
     std::filesystem::path seal_destination() const;  // the bundle directory it would make
@@ -219,6 +238,10 @@ class StationModel {
     std::optional<FindingsIndex> findings_;
     bool loading_findings_ = false;
 
+    std::vector<std::size_t> pictures_;
+    std::map<std::size_t, PictureThumb> thumbs_;
+    std::deque<std::size_t> thumb_order_;  // oldest first, for evicting beyond a cap
+    std::string picture_source_, picture_blocker_;
     std::filesystem::path image_dir_;  // where this job's image was written
     BundleJob bundle_job_;
     std::optional<BundleResult> bundle_result_;
@@ -227,6 +250,7 @@ class StationModel {
 
     DeviceMonitor monitor_;
     // Last: destroyed first, so no task outlives the state its completion touches.
+    BackgroundTasks picture_tasks_;
     BackgroundTasks tasks_;
 };
 
