@@ -13,7 +13,8 @@
 //   read over the socket and the supervisor serves it from the real Source. The worker
 //   keeps no other file descriptor (everything but stderr and its socket is closed).
 // - Sandbox: seccomp allows only memory management, time, signals for its own death and
-//   I/O on its socket (writes also to stderr); no open, no network, no exec, no fork.
+//   I/O on what it holds (its socket, stderr, pipes it makes); no open, no network, no
+//   exec, no fork.
 //   RLIMIT_FSIZE 0 and RLIMIT_CORE 0; RLIMIT_AS caps its memory (not under AddressSanitizer,
 //   whose shadow memory needs the address space; the supervisor's RSS watchdog still
 //   applies). It dies with the supervisor (PR_SET_PDEATHSIG).
