@@ -18,9 +18,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (h && h->second > kMaxPayload) __builtin_trap();
             break;
         }
-        case 1: (void)decode_volume_system(in); break;
-        case 2: (void)decode_file_system(in); break;
-        case 3: (void)decode_walk_error(in); break;
+        case 1:
+            (void)decode_volume_system(in);
+            break;
+        case 2:
+            (void)decode_file_system(in);
+            break;
+        case 3:
+            (void)decode_walk_error(in);
+            break;
         case 4: {
             auto e = decode_entry(in);
             // A decoded entry re-encodes to something that decodes to the same entry.
@@ -33,9 +39,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             break;
         }
-        case 5: (void)decode_listing_done(in); break;
-        case 6: (void)decode_begin(in); break;
-        case 7: (void)decode_end(in); break;
+        case 5:
+            (void)decode_listing_done(in);
+            break;
+        case 6:
+            (void)decode_begin(in);
+            break;
+        case 7:
+            (void)decode_end(in);
+            break;
         case 8: {
             auto r = decode_read(in);
             if (r && (r->length == 0 || r->length > kMaxReadRequest)) __builtin_trap();

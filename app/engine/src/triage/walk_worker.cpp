@@ -72,9 +72,17 @@ class ChildSide final : public WorkerSide, public Source {
     bool cancelled() const override { return cancel_.load(std::memory_order_relaxed); }
 
     void send(MessageType type, std::span<const std::byte> payload) override {
-        std::byte header[kFrameHeader];
+        // Small frames (all but content) go in one piece: one system call each.
+        const bool small = payload.size() <= sizeof small_ - kFrameHeader;
+        std::byte* header = small ? small_ : large_header_;
         put_frame_header(header, type, payload.size());
-        if (!send_all(kWorkerSocket, header, sizeof header) ||
+        if (small) {
+            std::memcpy(small_ + kFrameHeader, payload.data(), payload.size());
+            if (!send_all(kWorkerSocket, small_, kFrameHeader + payload.size()))
+                ::_exit(kExitLostSupervisor);
+            return;
+        }
+        if (!send_all(kWorkerSocket, header, kFrameHeader) ||
             !send_all(kWorkerSocket, payload.data(), payload.size())) {
             ::_exit(kExitLostSupervisor);
         }
@@ -111,6 +119,8 @@ class ChildSide final : public WorkerSide, public Source {
   private:
     SourceInfo info_;
     const std::atomic<bool>& cancel_;
+    std::byte small_[16384];
+    std::byte large_header_[kFrameHeader];
 };
 
 // Address space (field 0) or resident memory (field 1) of a process, in bytes.
@@ -232,6 +242,7 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const Wo
     if (page == MAP_FAILED)
         return make_error(ErrorKind::Internal, "cannot share memory with a parser worker", errno);
     w->shared_ = new (page) Shared;
+    w->buffer_ = std::make_unique_for_overwrite<std::byte[]>(kBufferSize);
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
         return make_error(ErrorKind::Internal, "cannot make a socket for a parser worker", errno);
@@ -354,8 +365,7 @@ std::optional<Frame> WalkWorker::next(const std::atomic<bool>& cancel) {
     for (;;) {
         if (ended_) return std::nullopt;
         // A whole frame buffered?
-        const std::span<const std::byte> pending(buffer_.data() + consumed_,
-                                                 buffer_.size() - consumed_);
+        const std::span<const std::byte> pending(buffer_.get() + begin_, end_ - begin_);
         if (pending.size() >= kFrameHeader) {
             auto header = read_frame_header(pending);
             if (!header) {
@@ -365,14 +375,10 @@ std::optional<Frame> WalkWorker::next(const std::atomic<bool>& cancel) {
             if (pending.size() >= kFrameHeader + header->second) {
                 Frame frame;
                 frame.type = header->first;
-                frame.payload.assign(
-                    pending.begin() + kFrameHeader,
-                    pending.begin() + static_cast<std::ptrdiff_t>(kFrameHeader + header->second));
-                consumed_ += kFrameHeader + header->second;
-                if (consumed_ == buffer_.size()) {
-                    buffer_.clear();
-                    consumed_ = 0;
-                }
+                const std::byte* payload = pending.data() + kFrameHeader;
+                frame.payload.assign(payload, payload + header->second);
+                begin_ += kFrameHeader + header->second;
+                if (begin_ == end_) begin_ = end_ = 0;
                 if (frame.type != MessageType::Read) return frame;
                 if (!serve_read(frame)) return std::nullopt;
                 last_activity = Clock::now();
@@ -414,15 +420,13 @@ std::optional<Frame> WalkWorker::next(const std::atomic<bool>& cancel) {
             return std::nullopt;
         }
         if (ready <= 0) continue;
-        if (consumed_ > 0 && consumed_ * 2 > buffer_.size()) {
-            buffer_.erase(buffer_.begin(),
-                          buffer_.begin() + static_cast<std::ptrdiff_t>(consumed_));
-            consumed_ = 0;
+        if (kBufferSize - end_ < kReceive) {  // room for the next receive, at the front
+            std::memmove(buffer_.get(), buffer_.get() + begin_, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
         }
-        const std::size_t old = buffer_.size();
-        buffer_.resize(old + (1u << 20));
-        ssize_t n = ::recv(socket_, buffer_.data() + old, 1u << 20, 0);
-        buffer_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        ssize_t n = ::recv(socket_, buffer_.get() + end_, kReceive, 0);
+        if (n > 0) end_ += static_cast<std::size_t>(n);
         if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) eof_ = true;
         if (n > 0) last_activity = Clock::now();
     }

@@ -90,8 +90,11 @@ class WalkWorker {
     int socket_ = -1;
     struct Shared;
     Shared* shared_ = nullptr;  // one shared page: the cancel flag
-    std::vector<std::byte> buffer_;
-    std::size_t consumed_ = 0;
+    // Frames as received: [begin_, end_) is not yet handed out.
+    static constexpr std::size_t kReceive = 1u << 20;
+    static constexpr std::size_t kBufferSize = kFrameHeader + kMaxPayload + kReceive;
+    std::unique_ptr<std::byte[]> buffer_;
+    std::size_t begin_ = 0, end_ = 0;
     std::uint64_t resident_at_start_ = 0;
     bool eof_ = false, ended_ = false, clean_ = false;
     std::string outcome_, kill_reason_;
