@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -56,7 +57,17 @@ Expected<std::vector<fs::path>> image_files(const std::vector<fs::path>& args) {
     }
     for (const auto& f : files) {
         const std::string name = f.filename().string();
-        if (name.ends_with(".partial") || name.ends_with(".tmp")) {
+        // Raw segments end in .partial until published; E01 segments are named
+        // image.partial.E01 (libewf adds the extension); a checkpoint exists only while
+        // an acquisition is unfinished.
+        bool unfinished = name.find(".partial") != std::string::npos || name.ends_with(".tmp") ||
+                          name.ends_with(".checkpoint.json");
+        if (!unfinished && name.ends_with(".acquisition.json")) {
+            std::ifstream in(f);
+            auto record = json::parse(in, nullptr, false);
+            unfinished = !record.is_object() || record.value("record", "") != "final";
+        }
+        if (unfinished) {
             return make_error(ErrorKind::InvalidArgument,
                               "image file " + f.string() +
                                   " is from an acquisition that did not finish; it cannot be "
