@@ -428,3 +428,40 @@ TEST_CASE("an acquisition a kill interrupted cannot be sealed as evidence", "[fa
     }
     CHECK(seal.unchanged());
 }
+
+// A kill cannot show what a power cut loses: a commit in WAL mode with synchronous=NORMAL
+// survives the process but not the power. Custody events must be durable when reported,
+// so each one's commit syncs the write-ahead log: counted with strace over a whole run.
+TEST_CASE("every custody event is synced to disk when it is committed", "[faults][powercut]") {
+    if (run("strace -V").exit_code != 0) {
+        WARN("SKIPPED: strace is not installed (Debian package strace)");
+        return;
+    }
+    TempDir dir;
+    const fs::path source = make_small_disk(dir.path());
+    SourceSeal seal({source});
+    const fs::path out = dir / "bundle";
+    const fs::path trace = dir / "syncs.txt";
+    auto r = run("EXHIBIT_HOME=" + sh_quote((dir / "home").string()) +
+                     " strace -f -y -e trace=fsync,fdatasync -o " + sh_quote(trace.string()) + " " +
+                     sh_quote(cli_path().string()) + " run " + sh_quote(source.string()) +
+                     " --out " + sh_quote(out.string()) +
+                     " --case C --exhibit E/1 --operator O --operator-id 1 --image none",
+                 true);
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    std::size_t wal_syncs = 0;
+    {
+        std::ifstream in(trace);
+        for (std::string line; std::getline(in, line);)
+            if (line.find("case.sqlite-wal>") != std::string::npos) ++wal_syncs;
+    }
+    auto db = CaseDatabase::open(out.string() + ".case/case.sqlite");
+    REQUIRE(db);
+    auto events = CustodyLog(**db).events();
+    REQUIRE(events);
+    INFO(read_file_text(trace));
+    CHECK(events->size() >= 8);
+    CHECK(wal_syncs >= events->size());
+    CHECK(seal.unchanged());
+}

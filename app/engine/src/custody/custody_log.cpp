@@ -110,6 +110,15 @@ Expected<CustodyEvent> CustodyLog::append(const Operator& who, std::string_view 
     }
     if (!detail.contains("clock")) detail["clock"] = json::parse(appliance_clock().json());
     sqlite3* db = db_.handle();
+    // The case database runs WAL with synchronous=NORMAL, where a commit can be lost to a
+    // power cut until the next checkpoint. A custody event must be on disk when it is
+    // reported, so its commit syncs the WAL (FULL); bulk triage rows stay batched.
+    if (auto s = exec(db, "PRAGMA synchronous=FULL", "cannot make a custody event durable"); !s)
+        return s.error();
+    struct NormalAgain {
+        sqlite3* db;
+        ~NormalAgain() { sqlite3_exec(db, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr); }
+    } normal_again{db};
     if (auto s = exec(db, "BEGIN IMMEDIATE", "cannot start a custody event"); !s) return s.error();
     auto fail = [&](const std::string& what) {
         Error e = sql_error(db, what + " in " + db_.path().string());
