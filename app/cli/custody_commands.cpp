@@ -83,6 +83,12 @@ WriteBlockCheck check_write_block(const SourceInfo& s) {
     return w;
 }
 
+// Gives up the custody log's reserve when a job ends, however it ends.
+struct ReserveReleaser {
+    const CaseDatabase& db;
+    ~ReserveReleaser() { release_custody_reserve(db); }
+};
+
 void print_verdict(const BundleVerdict& v) {
     for (const auto& c : v.checks) {
         std::cout << (c.ok ? "ok    " : "FAIL  ") << c.name << ": " << c.message << "\n";
@@ -234,6 +240,8 @@ int CustodyCommands::run_custody() {
 int CustodyCommands::run_seal(const std::atomic<bool>& cancel) {
     auto db = CaseDatabase::open(seal_db_);
     if (!db) return report(db.error(), kSource);
+    (void)keep_custody_reserve(**db);
+    ReserveReleaser reserve{**db};
     auto key = ApplianceKey::load_or_create(ApplianceKey::default_store());
     if (!key) return report(key.error(), kOutput);
     SealPlan plan;
@@ -306,6 +314,9 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     }
     auto db = CaseDatabase::open(work / "case.sqlite");
     if (!db) return report(db.error(), kOutput);
+    // Room for the custody log to say what happened if the output drive fills up.
+    (void)keep_custody_reserve(**db);
+    ReserveReleaser reserve{**db};
     if (auto s = open_case(**db, case_); !s) return report(s.error(), kUsage);
     CustodyLog log(**db);
     const Operator who = case_.operator_of();
