@@ -431,8 +431,9 @@ TEST_CASE("an acquisition a kill interrupted cannot be sealed as evidence", "[fa
 
 // A kill cannot show what a power cut loses: a commit in WAL mode with synchronous=NORMAL
 // survives the process but not the power. Custody events must be durable when reported,
-// so each one's commit syncs the write-ahead log: counted with strace over a whole run.
-TEST_CASE("every custody event is synced to disk when it is committed", "[faults][powercut]") {
+// so each one's commit syncs the write-ahead log: counted with strace over a whole run. The
+// sealed bundle's names are synced around its final rename.
+TEST_CASE("custody events and the bundle's names are synced to disk", "[faults][powercut]") {
     if (run("strace -V").exit_code != 0) {
         WARN("SKIPPED: strace is not installed (Debian package strace)");
         return;
@@ -443,19 +444,33 @@ TEST_CASE("every custody event is synced to disk when it is committed", "[faults
     const fs::path out = dir / "bundle";
     const fs::path trace = dir / "syncs.txt";
     auto r = run("EXHIBIT_HOME=" + sh_quote((dir / "home").string()) +
-                     " strace -f -y -e trace=fsync,fdatasync -o " + sh_quote(trace.string()) + " " +
-                     sh_quote(cli_path().string()) + " run " + sh_quote(source.string()) +
-                     " --out " + sh_quote(out.string()) +
+                     " strace -f -y -e trace=fsync,fdatasync,rename -o " +
+                     sh_quote(trace.string()) + " " + sh_quote(cli_path().string()) + " run " +
+                     sh_quote(source.string()) + " --out " + sh_quote(out.string()) +
                      " --case C --exhibit E/1 --operator O --operator-id 1 --image none",
                  true);
     INFO(r.out);
     REQUIRE(r.exit_code == 0);
     std::size_t wal_syncs = 0;
+    // The bundle's folder is synced before it takes its final name, its parent after.
+    int staging_synced = -1, renamed = -1, parent_synced = -1, n = 0;
     {
         std::ifstream in(trace);
-        for (std::string line; std::getline(in, line);)
+        const std::string staging = "<" + out.string() + ".partial>)";
+        const std::string parent = "<" + out.parent_path().string() + ">)";
+        const std::string rename = "rename(\"" + out.string() + ".partial\", \"" + out.string();
+        for (std::string line; std::getline(in, line); ++n) {
             if (line.find("case.sqlite-wal>") != std::string::npos) ++wal_syncs;
+            const bool sync = line.find("fsync(") != std::string::npos ||
+                              line.find("fdatasync(") != std::string::npos;
+            if (sync && line.find(staging) != std::string::npos) staging_synced = n;
+            if (line.find(rename) != std::string::npos) renamed = n;
+            if (sync && renamed >= 0 && line.find(parent) != std::string::npos) parent_synced = n;
+        }
     }
+    CHECK(staging_synced >= 0);
+    CHECK(renamed > staging_synced);
+    CHECK(parent_synced > renamed);
     auto db = CaseDatabase::open(out.string() + ".case/case.sqlite");
     REQUIRE(db);
     auto events = CustodyLog(**db).events();

@@ -331,8 +331,17 @@ Expected<SealResult> seal_bundle(CaseDatabase& db, const ApplianceKey& key, cons
     if (auto s = bag::write_file(staging / bag::kSeal, seal.dump(2) + "\n"); !s)
         return failed(s.error());
 
+    // Every file is already synced; their names too before the bundle takes its final
+    // name, and that name after, so a power cut leaves the staging folder or the bundle.
+    for (const fs::path& d : {staging / "data" / "image", staging / "data", staging}) {
+        if (!fs::exists(d, ec)) continue;
+        if (auto s = bag::sync_directory(d); !s) return failed(s.error());
+    }
     if (::rename(staging.c_str(), plan.out.c_str()) != 0)
         return failed(errno_error("cannot rename " + staging.string(), errno));
+    fs::path parent = plan.out.parent_path();
+    if (auto s = bag::sync_directory(parent.empty() ? fs::path(".") : parent); !s)
+        return s.error();  // the bundle is whole; only its name may not be on disk yet
     result.bundle = plan.out;
     return result;
 }
