@@ -1,5 +1,6 @@
 #include "custody_commands.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -295,6 +296,9 @@ int CustodyCommands::run_verify(const std::atomic<bool>& cancel) {
 }
 
 int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
+    // Each line reports a step already in the custody log: out at once, also into a pipe
+    // or a log file, so that what was reported before a power cut is what was recorded.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::error_code ec;
     const fs::path out = out_;
     const fs::path work = out_ + ".case";
