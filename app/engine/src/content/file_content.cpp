@@ -5,7 +5,11 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+
+#include "triage/walk_worker.hpp"
 
 namespace exhibit {
 
@@ -44,15 +48,13 @@ std::string tsk_text() {
     return s;
 }
 
-}  // namespace
+constexpr std::size_t kChunk = 1u << 20;
 
-Expected<std::vector<std::byte>> read_file_content(Source& source, std::uint64_t fs_offset,
-                                                   std::uint64_t meta_address,
-                                                   std::uint64_t max_bytes) {
+// In the parser worker: the bytes, or why not.
+Expected<std::vector<std::byte>> read_in_worker(Source& source, std::uint64_t fs_offset,
+                                                std::uint64_t meta_address, std::uint64_t max_bytes,
+                                                const std::string& where) {
     const SourceInfo& info = source.info();
-    const std::string where = "file " + std::to_string(meta_address) +
-                              " of the file system at byte " + std::to_string(fs_offset) + " of " +
-                              info.path;
     auto image = std::make_unique<SourceImage>();
     std::memset(&image->info, 0, sizeof image->info);
     image->source = &source;
@@ -83,6 +85,57 @@ Expected<std::vector<std::byte>> read_file_content(Source& source, std::uint64_t
         done += static_cast<std::size_t>(n);
     }
     out.resize(done);
+    return out;
+}
+
+}  // namespace
+
+Expected<std::vector<std::byte>> read_file_content(Source& source, std::uint64_t fs_offset,
+                                                   std::uint64_t meta_address,
+                                                   std::uint64_t max_bytes) {
+    using namespace triage_detail;
+    const std::string where = "file " + std::to_string(meta_address) +
+                              " of the file system at byte " + std::to_string(fs_offset) + " of " +
+                              source.info().path;
+    // TSK parses the evidence in a parser worker, as in triage (walk_worker.hpp).
+    auto worker = WalkWorker::start(source, WorkerLimits{}, [&](WorkerSide& side) {
+        auto bytes = read_in_worker(side.source(), fs_offset, meta_address, max_bytes, where);
+        if (!bytes) {
+            side.send(MessageType::End, encode_end(false, bytes.error().message));
+            return;
+        }
+        const std::span<const std::byte> all(*bytes);
+        for (std::size_t at = 0; at < all.size(); at += kChunk)
+            side.send(MessageType::Chunk, all.subspan(at, std::min(kChunk, all.size() - at)));
+        side.send(MessageType::End, encode_end(true, ""));
+    });
+    if (!worker) return worker.error();
+    std::vector<std::byte> out;
+    std::optional<Error> failed;
+    bool ended = false;
+    const std::atomic<bool> never{false};
+    while (auto frame = (*worker)->next(never)) {
+        if (!ended && frame->type == MessageType::Chunk &&
+            out.size() + frame->payload.size() <= max_bytes) {
+            out.insert(out.end(), frame->payload.begin(), frame->payload.end());
+        } else if (!ended && frame->type == MessageType::End) {
+            auto end = decode_end(frame->payload);
+            if (!end) {
+                failed = end.error();
+            } else if (!end->complete) {
+                failed = Error{ErrorKind::Format, end->error, 0};
+            }
+            ended = true;
+        } else if (ended && frame->type == MessageType::Done) {
+        } else {
+            (*worker)->kill("was stopped for sending a message out of turn");
+            break;
+        }
+    }
+    if (failed) return *failed;
+    if (!ended || !(*worker)->ended_cleanly())
+        return make_error(ErrorKind::Format,
+                          "the parser worker reading " + where + " " + (*worker)->outcome());
     return out;
 }
 
