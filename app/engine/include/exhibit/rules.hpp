@@ -18,6 +18,9 @@
 // - Compiled rules are cached under `cache_dir` by the SHA-256 of the sorted (path,
 //   content) list of every rule file plus the keyword list and the YARA version, with
 //   yr_rules_save / yr_rules_load; a second build of the same sources is a cache hit.
+//   Files pulled in by `include` (resolved against the including file's directory) are
+//   listed with their SHA-256 beside the cache entry and re-hashed on every load: a
+//   changed, added or removed included file makes the build compile afresh.
 // - Each pack's SHA-256 (`RulePackReport::sha256`) is the SHA-256 of its manifest: one
 //   line "<sha256 of file>  <path in the pack>\n" per rule file, sorted by path, exactly
 //   what `sha256sum` prints, so a lab can recompute it with coreutils.
