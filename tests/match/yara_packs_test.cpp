@@ -185,8 +185,10 @@ TEST_CASE("files larger than the limit are scanned up to it and the skip is reco
     CHECK(d["file_size"] == 40000);
     CHECK(stats->files_truncated == 1);
     REQUIRE(stats->notes.size() == 1);
-    CHECK_THAT(stats->notes[0],
+    CHECK_THAT(stats->notes[0].message,
                Catch::Contains("/Users/alice/big.bin") && Catch::Contains("first 20000 of 40000"));
+    CHECK(stats->notes[0].kind == "yara-truncated");
+    CHECK(stats->notes[0].path == "/Users/alice/big.bin");
     // Under the limit: both.
     CHECK(scan(rules, "big.bin", bytes).size() == 2);
 }

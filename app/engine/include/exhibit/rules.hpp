@@ -148,7 +148,7 @@ struct YaraScanStats {
     std::atomic<std::uint64_t> files_truncated{0};  // larger than max_bytes
     std::atomic<std::uint64_t> scan_errors{0};      // timeouts, too many matches, ...
     std::mutex mutex;
-    std::vector<std::string> notes;  // "path: scanned the first N of M bytes", errors
+    std::vector<ScanNote> notes;  // "path: scanned the first N of M bytes", errors
 };
 
 // One YR_SCANNER per worker over the shared rules, scanning the bytes the single read
@@ -159,5 +159,9 @@ struct YaraScanStats {
 ScannerFactory make_yara_scanner_factory(std::shared_ptr<const CompiledRules> rules,
                                          YaraScanOptions options,
                                          std::shared_ptr<YaraScanStats> stats);
+
+// What to keep with the run (CaseDatabase::add_scan_notes): the rule files left out of
+// `rules`, then the scan's notes from `stats` (either may be null).
+std::vector<ScanNote> scan_notes(const CompiledRules* rules, YaraScanStats* stats);
 
 }  // namespace exhibit

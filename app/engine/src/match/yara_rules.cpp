@@ -490,6 +490,32 @@ struct RulesBuilder {
     }
 };
 
+std::vector<ScanNote> scan_notes(const CompiledRules* rules, YaraScanStats* stats) {
+    std::vector<ScanNote> out;
+    if (rules) {
+        for (const auto& pack : rules->packs()) {
+            for (const auto& f : pack.files) {
+                if (f.compiled) continue;
+                std::string why;
+                for (const auto& m : f.messages) {
+                    if (m.warning) continue;
+                    why += (why.empty() ? "" : "; ") +
+                           (m.line > 0 ? "line " + std::to_string(m.line) + ": " : "") + m.text;
+                }
+                out.push_back({"rule-file", f.file.string(),
+                               "rule file " + f.file.string() +
+                                   " does not compile and was left out" +
+                                   (why.empty() ? "" : ": " + why)});
+            }
+        }
+    }
+    if (stats) {
+        std::lock_guard lock(stats->mutex);
+        out.insert(out.end(), stats->notes.begin(), stats->notes.end());
+    }
+    return out;
+}
+
 Expected<std::shared_ptr<const CompiledRules>> CompiledRules::build(
     const std::shared_ptr<YaraLibrary>& yara, const RuleSetOptions& options) {
     return RulesBuilder::build(yara, options);
