@@ -1,5 +1,6 @@
 #include "custody_commands.hpp"
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -82,6 +83,12 @@ WriteBlockCheck check_write_block(const SourceInfo& s) {
     }
     return w;
 }
+
+// Gives up the custody log's reserve when a job ends, however it ends.
+struct ReserveReleaser {
+    const CaseDatabase& db;
+    ~ReserveReleaser() { release_custody_reserve(db); }
+};
 
 void print_verdict(const BundleVerdict& v) {
     for (const auto& c : v.checks) {
@@ -234,6 +241,8 @@ int CustodyCommands::run_custody() {
 int CustodyCommands::run_seal(const std::atomic<bool>& cancel) {
     auto db = CaseDatabase::open(seal_db_);
     if (!db) return report(db.error(), kSource);
+    (void)keep_custody_reserve(**db);
+    ReserveReleaser reserve{**db};
     auto key = ApplianceKey::load_or_create(ApplianceKey::default_store());
     if (!key) return report(key.error(), kOutput);
     SealPlan plan;
@@ -287,6 +296,9 @@ int CustodyCommands::run_verify(const std::atomic<bool>& cancel) {
 }
 
 int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
+    // Each line reports a step already in the custody log: out at once, also into a pipe
+    // or a log file, so that what was reported before a power cut is what was recorded.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     std::error_code ec;
     const fs::path out = out_;
     const fs::path work = out_ + ".case";
@@ -306,6 +318,9 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     }
     auto db = CaseDatabase::open(work / "case.sqlite");
     if (!db) return report(db.error(), kOutput);
+    // Room for the custody log to say what happened if the output drive fills up.
+    (void)keep_custody_reserve(**db);
+    ReserveReleaser reserve{**db};
     if (auto s = open_case(**db, case_); !s) return report(s.error(), kUsage);
     CustodyLog log(**db);
     const Operator who = case_.operator_of();

@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "exit_codes.hpp"
@@ -84,15 +86,23 @@ int source_exit_code(const Error& e) {
 
 void run_with_progress_line(const std::function<void()>& job, const JobProgress& progress,
                             bool show) {
-    std::atomic<bool> done{false};
+    // The line is redrawn every 200 ms, but a job that ends sooner is not kept waiting for
+    // the next tick (`exhibit run` has four stages; short ones used to take 200 ms each).
+    std::mutex mutex;
+    std::condition_variable ended;
+    bool done = false;
     std::thread worker([&] {
         job();
-        done.store(true);
+        std::lock_guard lock(mutex);
+        done = true;
+        ended.notify_one();
     });
     const bool tty = show && ::isatty(STDERR_FILENO);
-    while (!done.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        if (tty) draw(progress.snapshot());
+    {
+        std::unique_lock lock(mutex);
+        while (!ended.wait_for(lock, std::chrono::milliseconds(200), [&] { return done; })) {
+            if (tty) draw(progress.snapshot());
+        }
     }
     worker.join();
     if (tty) std::fprintf(stderr, "\r%*s\r", 110, "");

@@ -11,7 +11,8 @@ exhibit=${EXHIBIT:-$here/../../build/app/cli/exhibit}
 want() { [[ ${#only[@]} -eq 0 || " ${only[*]} " == *" $1 "* ]]; }
 only=("$@")
 for t in fuzz_bot fuzz_scsi_filter fuzz_split_naming fuzz_sysfs_attribute fuzz_checkpoint \
-  fuzz_tsk_walk fuzz_custody_log fuzz_bag fuzz_hashset_formats fuzz_keywords fuzz_config; do
+  fuzz_tsk_walk fuzz_walk_messages fuzz_custody_log fuzz_bag fuzz_hashset_formats fuzz_keywords \
+  fuzz_config; do
   want $t && mkdir -p "$c/$t"
 done
 
@@ -141,5 +142,42 @@ if want fuzz_keywords; then
   printf '# OP-BLUEBIRD case terms\noperation bluebird\n4929-1234-5678-9012\ndarkmarket.onion\n' \
     > "$c/fuzz_keywords/sample-terms"
   printf '\xef\xbb\xbfcafé\r\n  /bluebird[0-9]{2}/  \r\n\t# note\nstraße\n' > "$c/fuzz_keywords/utf8-regex-crlf"
+fi
+# Parser-worker messages: a selector byte (which decoder) and a CBOR payload as the
+# worker sends it (a tiny CBOR encoder: maps, text, unsigned and negative ints, bools).
+if want fuzz_walk_messages; then
+python3 - "$c/fuzz_walk_messages" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def head(major, n):
+    if n < 24: return bytes([major << 5 | n])
+    for add, fmt in ((24, '>B'), (25, '>H'), (26, '>I'), (27, '>Q')):
+        if n < 1 << (8 * struct.calcsize(fmt)): return bytes([major << 5 | add]) + struct.pack(fmt, n)
+def cbor(v):
+    if v is True: return b'\xf5'
+    if v is False: return b'\xf4'
+    if isinstance(v, int): return head(0, v) if v >= 0 else head(1, -1 - v)
+    if isinstance(v, str): b = v.encode(); return head(3, len(b)) + b
+    if isinstance(v, list): return head(4, len(v)) + b''.join(cbor(x) for x in v)
+    if isinstance(v, dict): return head(5, len(v)) + b''.join(cbor(k) + cbor(x) for k, x in v.items())
+entry = {"fs": 0, "path": "Users/alice/notes.txt", "name": "notes.txt", "stream": "", "meta": 14,
+         "nt": "r", "mt": "r", "size": 2139, "na": True, "ma": True, "m": 1700000000, "a": 0,
+         "c": 1700000000, "b": -1, "mode": 420, "uid": 0, "gid": 0, "st": 0, "sid": 0,
+         "first": 1234, "content": True}
+seeds = {
+    "frame-entry": bytes([0]) + bytes([4]) + struct.pack('<I', 200),
+    "volumes": bytes([1]) + cbor({"type": "dos", "volumes": [
+        {"i": 0, "o": 0, "l": 512, "d": "Primary Table (#0)", "a": False, "t": True},
+        {"i": 2, "o": 1048576, "l": 33554432, "d": "Win95 FAT32 (0x0c)", "a": True, "t": False}]}),
+    "file-system": bytes([2]) + cbor({"volume": 2, "offset": 1048576, "type": "fat32", "bs": 512, "bc": 65536}),
+    "error": bytes([3]) + cbor({"volume": 3, "offset": 34603008, "message": "no file system"}),
+    "entry": bytes([4]) + cbor(entry),
+    "listing-done": bytes([5]) + cbor({"files": 40, "bytes": 5000000}),
+    "begin": bytes([6]) + cbor({"ordinal": 17}),
+    "end": bytes([7]) + cbor({"complete": False, "error": "content unreadable at offset 0"}),
+    "read": bytes([8]) + struct.pack('<QQ', 65536, 65536),
+}
+for name, data in seeds.items(): open(f'{d}/{name}', 'wb').write(data)
+PY
 fi
 echo "seeds written under $c"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Saves a screenshot of every station screen, day and night, at 1280x800 and 1920x1080, by
 # running the real exhibit-station under Xvfb with Mesa's software OpenGL through
-# station_tour.script on the sample device, with a demo hash set (the sample's JPEGs as
-# known-bad), the shipped rule packs and a demo keyword list installed in a scratch
+# station_tour.script on the sample device, with the demo known-bad hash set of
+# rules/hashsets (five planted files, one a picture), the shipped rule packs and a demo keyword list installed in a scratch
 # EXHIBIT_HOME.
 #   tests/station/make_screenshots.sh BUILD_DIR OUT_DIR
 set -euo pipefail
@@ -10,9 +10,8 @@ build=$(cd "$1" && pwd) out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 export EXHIBIT_HOME=$out/exhibit-home
 rm -rf "$EXHIBIT_HOME" && mkdir -p "$EXHIBIT_HOME/keywords"
-awk -F'\t' 'NR > 1 && $10 == "jpeg" { print $5 }' "$build/sample/truth.tsv" > "$out/demo-bad.txt"
-"$build/app/cli/exhibit" hashset import --name demo-pictures --kind known-bad \
-  --category "demo pictures" "$out/demo-bad.txt" > /dev/null
+"$build/app/cli/exhibit" hashset import --name demo-bad --kind known-bad \
+  --category "demo planted" "$here/../../rules/hashsets/demo-known-bad.txt" > /dev/null
 printf 'darkmarket.onion\noperation bluebird\n' > "$EXHIBIT_HOME/keywords/bluebird.txt"
 for geometry in 1280x800 1920x1080; do
   dir=$out/$geometry

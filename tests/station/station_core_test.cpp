@@ -8,6 +8,7 @@
 #include "exhibit/station/findings.hpp"
 #include "exhibit/station/hold_to_confirm.hpp"
 #include "exhibit/station/text_entry.hpp"
+#include "exhibit/station/timeline.hpp"
 #include "test_support.hpp"
 
 using namespace exhibit;
@@ -248,4 +249,62 @@ TEST_CASE("findings put hits first and browse by partition and folder", "[statio
     CHECK(idx.partitions[0].children.at("") == std::vector<std::size_t>{0, 3});
     CHECK(parent_folder("a/b/c") == "a/b");
     CHECK(parent_folder("c") == "");
+}
+
+namespace {
+FileRow timed_file(const std::string& name, std::int64_t modified, char type = 'r') {
+    FileRow r;
+    r.entry.name = name;
+    r.entry.path = name;
+    r.entry.name_type = type;
+    r.entry.modified = modified;
+    return r;
+}
+}  // namespace
+
+TEST_CASE("the timeline picks the finest unit that fits and keeps empty stretches",
+          "[station][timeline]") {
+    // 2024-03-05 14:10, 16:00 and 2024-03-07 09:30 UTC; a folder and an undated file.
+    std::vector<FileRow> files = {timed_file("a", 1709647800), timed_file("b", 1709654400),
+                                  timed_file("c", 1709803800), timed_file("dir", 1709647800, 'd'),
+                                  timed_file("undated", 0)};
+    Timeline hours = build_timeline(files, TimeField::Modified);
+    CHECK(hours.unit == TimeUnit::Hour);
+    CHECK(hours.without_time == 1);
+    REQUIRE(hours.buckets.size() == 44);  // 14:00 on the 5th to 09:00 on the 7th
+    CHECK(bucket_label(hours, hours.buckets.front()) == "2024-03-05 14:00");
+    CHECK(hours.buckets.front().files == std::vector<std::size_t>{0});
+    CHECK(hours.buckets[2].files == std::vector<std::size_t>{1});
+    CHECK(hours.buckets.back().files == std::vector<std::size_t>{2});
+    CHECK(hours.max_count == 1);
+
+    Timeline days = build_timeline(files, TimeField::Modified, 10);
+    CHECK(days.unit == TimeUnit::Day);
+    REQUIRE(days.buckets.size() == 3);
+    CHECK(bucket_label(days, days.buckets[0]) == "2024-03-05");
+    CHECK(days.buckets[0].files.size() == 2);
+    CHECK(days.buckets[1].files.empty());
+    CHECK(days.buckets[2].files.size() == 1);
+    CHECK(days.max_count == 2);
+    for (const auto& b : days.buckets)
+        CHECK(b.end - b.start == 86400);
+
+    // Years apart: months while they fit, then years (an old outlier).
+    files.push_back(timed_file("2019", 1548979200));  // 2019-02-01
+    Timeline months = build_timeline(files, TimeField::Modified);
+    CHECK(months.unit == TimeUnit::Month);
+    CHECK(bucket_label(months, months.buckets.front()) == "2019-02");
+    CHECK(bucket_label(months, months.buckets.back()) == "2024-03");
+    CHECK(months.buckets.size() == 62);
+    files.push_back(timed_file("1990", 631152000));  // 1990-01-01
+    Timeline years = build_timeline(files, TimeField::Modified);
+    CHECK(years.unit == TimeUnit::Year);
+    CHECK(years.buckets.size() == 35);
+    CHECK(bucket_label(years, years.buckets.front()) == "1990");
+    CHECK(years.buckets.back().files.size() == 3);
+
+    // Created times are their own timeline; none here.
+    Timeline created = build_timeline(files, TimeField::Created);
+    CHECK(created.buckets.empty());
+    CHECK(created.without_time == 6);
 }

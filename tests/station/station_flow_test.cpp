@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <thread>
 
 #include "exhibit/custody.hpp"
 #include "exhibit/hashset.hpp"
@@ -116,6 +117,33 @@ TEST_CASE("triage of the sample device from sign-in to findings", "[station][flo
     }
     CHECK(f->deleted >= truth_deleted);
     CHECK(f->partitions.size() == 4);  // FAT32, ext4, NTFS, FAT16
+
+    // The picture grid's thumbnails load on their worker as the grid asks for them.
+    REQUIRE_FALSE(m.pictures().empty());
+    for (std::size_t i : m.pictures()) {
+        CHECK_FALSE(m.thumbnail(i));
+        m.request_thumbnail(i);
+        REQUIRE(m.thumbnail(i));
+    }
+    REQUIRE(m.settle(60s));
+    std::size_t shown = 0;
+    for (std::size_t i : m.pictures()) {
+        const auto* t = m.thumbnail(i);
+        REQUIRE(t);
+        CHECK_FALSE(t->loading);
+        if (!f->files[i].entry.deleted()) {
+            INFO(f->files[i].entry.path << ": " << t->error);
+            CHECK(t->error.empty());
+        }
+        if (t->error.empty()) {
+            CHECK(std::max(t->sharp.width, t->sharp.height) == StationModel::kThumbnailSide);
+            CHECK(t->blurred.rgba.size() == t->sharp.rgba.size());
+            CHECK(t->blurred.rgba != t->sharp.rgba);
+            ++shown;
+        }
+    }
+    CHECK(shown >= 3);
+    CHECK_FALSE(m.reveal.revealed());  // nothing revealed until the examiner asks
     CHECK(recorded(m, "sign in"));
     CHECK(recorded(m, "job started"));
     CHECK(recorded(m, "job finished"));
@@ -244,6 +272,7 @@ TEST_CASE("the plan offers what is installed and triage matches with it", "[stat
     config.matching.hash_set_store = dir.path() / "hashsets";
     config.matching.rules_dir = fs::path(EXHIBIT_STATION_RULES_DIR);
     config.matching.keywords_dir = dir.path() / "keywords";
+    config.live_poll_seconds = 0.05;  // many polls even when the job is quick
     StationModel m(config);
     m.start();
     REQUIRE(m.settle(10s));
@@ -265,10 +294,21 @@ TEST_CASE("the plan offers what is installed and triage matches with it", "[stat
     m.plan.case_keywords = "darkmarket.onion, 4929-1234";
 
     REQUIRE(m.start_job());
-    REQUIRE(m.settle(180s));
+    // Frames as the UI runs them: the live counters are polled on a worker meanwhile.
+    auto until = std::chrono::steady_clock::now() + 180s;
+    while (!m.outcome() && std::chrono::steady_clock::now() < until) {
+        m.frame(std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                    .count());
+        std::this_thread::sleep_for(16ms);
+    }
+    REQUIRE(m.settle(30s));
     REQUIRE(m.outcome());
     INFO(m.outcome()->summary);
     REQUIRE(m.outcome()->completed);
+    CHECK(m.live_polls() >= 1);
+    // Once the job ends the counters show its final figures.
+    CHECK(m.live().hits == m.outcome()->hit_counts);
+    CHECK(m.live().files == m.outcome()->triage->files);
     std::size_t jpegs = 0, keyword_files = 0;
     for (const auto& t : test::sample_truth()) {
         jpegs += t.kind == "jpeg";
@@ -312,4 +352,125 @@ TEST_CASE("case keywords are written one term per line", "[station][flow]") {
     REQUIRE(none);
     CHECK(*none == 0);
     CHECK_FALSE(fs::exists(dir.path() / "none.txt"));
+}
+
+TEST_CASE("seal the case into a bundle, verify it, and review it read-only in the lab",
+          "[station][flow][seal]") {
+    const fs::path image = test::sample_image();
+    test::SourceSeal seal({image});
+    test::TempDir dir;
+    StationConfig config = config_for(dir, {image});
+    config.key_store = dir.path() / "keys";
+    StationModel m(config);
+    m.start();
+    REQUIRE(m.settle(10s));
+    sign_in_and_open_case(m);
+    m.select_device(index_of(m, image.string()));
+    CHECK(m.seal_blocker());  // nothing to seal before triage
+    m.confirm_device();
+    REQUIRE(m.settle(30s));
+    m.plan.kind = JobKind::TriageAndImage;
+    m.plan.format = ImageFormat::Raw;
+    REQUIRE(m.start_job());
+    REQUIRE(m.settle(180s));
+    REQUIRE(m.outcome());
+    INFO(m.outcome()->summary);
+    REQUIRE(m.outcome()->completed);
+    REQUIRE(m.image_result());
+
+    m.show_findings();
+    REQUIRE(m.settle(30s));
+    m.show_seal();
+    CHECK(m.screen() == Screen::Seal);
+    REQUIRE_FALSE(m.seal_blocker());
+    const fs::path bundle = m.seal_destination();
+    CHECK(bundle.parent_path() == m.case_store().case_database(m.case_details).parent_path());
+    REQUIRE(m.seal_case());
+    REQUIRE(m.settle(180s));
+    REQUIRE(m.bundle_result());
+    const BundleResult& sealed = *m.bundle_result();
+    INFO(sealed.error);
+    REQUIRE(sealed.sealed);
+    CHECK(sealed.sealed->bundle == bundle);
+    CHECK(sealed.sealed->images_linked + sealed.sealed->images_copied >= 1);
+    REQUIRE(sealed.verdict);
+    CHECK(sealed.verdict->ok);
+    CHECK(verdict_headline(*sealed.verdict).rfind("Verified: ", 0) == 0);
+    for (const auto& c : sealed.verdict->checks) {
+        INFO(c.name << ": " << c.message);
+        CHECK(c.ok);
+    }
+    CHECK(std::any_of(sealed.verdict->checks.begin(), sealed.verdict->checks.end(),
+                      [](const BundleCheck& c) { return c.name == "image"; }));
+    CHECK(recorded(m, "seal"));
+    CHECK(recorded(m, "bundle sealed"));
+    CHECK(m.seal_blocker());  // sealed once
+    CHECK_FALSE(m.seal_case());
+
+    // The CLI accepts the bundle, and its log holds the station's seal action.
+    auto cli = test::run(test::cli_path().string() + " verify " + bundle.string(), true);
+    INFO(cli.out);
+    CHECK(cli.exit_code == 0);
+    std::ifstream custody(bundle / "data" / "custody.jsonl");
+    std::string log((std::istreambuf_iterator<char>(custody)), {});
+    CHECK(log.find("\"station_action\":\"seal\"") != std::string::npos);
+    CHECK(log.find("\"action\":\"bundle_sealed\"") != std::string::npos);
+
+    // The lab: the bundle opened, verified, its findings read without writing anything.
+    test::SourceSeal bundle_db({bundle / "data" / "case.sqlite"});
+    test::TempDir lab_dir;
+    StationModel lab(config_for(lab_dir, {}));
+    lab.start();
+    REQUIRE(lab.settle(10s));
+    lab.review_path = (lab_dir.path() / "nothing").string();
+    CHECK(lab.review_blocker());
+    lab.review_path = bundle.string();
+    REQUIRE_FALSE(lab.review_blocker());
+    lab.open_bundle();
+    CHECK(lab.screen() == Screen::Review);
+    REQUIRE(lab.settle(120s));
+    REQUIRE(lab.bundle_result());
+    REQUIRE(lab.bundle_result()->verdict);
+    CHECK(lab.bundle_result()->verdict->ok);
+    // The same checks but the trusted key's: the lab trusts whichever key signed it.
+    CHECK(lab.bundle_result()->verdict->checks.size() + 1 == sealed.verdict->checks.size());
+    CHECK(lab.seal_blocker());  // nothing to seal in review
+    lab.review_findings();
+    REQUIRE(lab.settle(30s));
+    CHECK(lab.screen() == Screen::Findings);
+    REQUIRE(lab.findings());
+    REQUIRE(m.findings());
+    CHECK(lab.findings()->files.size() == m.findings()->files.size());
+    lab.go_back();
+    CHECK(lab.screen() == Screen::Review);
+    CHECK(bundle_db.unchanged());
+    std::error_code ec;
+    for (const char* side : {"case.sqlite-wal", "case.sqlite-shm", "case.sqlite-journal"})
+        CHECK_FALSE(fs::exists(bundle / "data" / side, ec));
+
+    // A changed byte in the bundle: the review says so, check by check.
+    {
+        std::fstream f(bundle / "data" / "bodyfile.txt",
+                       std::ios::in | std::ios::out | std::ios::binary);
+        REQUIRE(f);
+        char c = 0;
+        f.seekg(10);
+        f.get(c);
+        f.seekp(10);
+        f.put(c == 'x' ? 'y' : 'x');
+    }
+    lab.go_back();
+    CHECK(lab.screen() == Screen::SignIn);
+    lab.open_bundle();
+    REQUIRE(lab.settle(120s));
+    REQUIRE(lab.bundle_result());
+    REQUIRE(lab.bundle_result()->verdict);
+    const BundleVerdict& bad = *lab.bundle_result()->verdict;
+    CHECK_FALSE(bad.ok);
+    CHECK(verdict_headline(bad).rfind("NOT verified: ", 0) == 0);
+    bool names_file = false;
+    for (const auto& c : bad.checks)
+        names_file = names_file || (!c.ok && c.message.find("bodyfile.txt") != std::string::npos);
+    CHECK(names_file);
+    CHECK(seal.unchanged());
 }

@@ -139,18 +139,53 @@ TEST_CASE("the whole flow by touch, at both screen sizes", "[station][ui]") {
     for (auto [w, h] : {std::pair{1280, 800}, std::pair{1920, 1080}}) {
         DYNAMIC_SECTION(w << "x" << h) {
             test::TempDir dir;
-            HeadlessStation station(config_for(dir, {image}), w, h);
+            StationConfig config = config_for(dir, {image});
+            config.key_store = dir.path() / "keys";
+            HeadlessStation station(std::move(config), w, h);
             REQUIRE(station.run(kScripts / "station_tour.script"));
             const auto& m = station.model;
             REQUIRE(m.outcome());
             CHECK(m.outcome()->completed);
             REQUIRE(m.findings());
             CHECK(m.findings()->files.size() == m.outcome()->triage->files);
+            // Sealed by a hold, verified, and `exhibit verify` accepts the bundle.
+            REQUIRE(m.bundle_result());
+            REQUIRE(m.bundle_result()->sealed);
+            REQUIRE(m.bundle_result()->verdict);
+            CHECK(m.bundle_result()->verdict->ok);
+            const fs::path bundle = m.bundle_result()->sealed->bundle;
+            auto cli = test::run(test::cli_path().string() + " verify " + bundle.string(), true);
+            INFO(cli.out);
+            CHECK(cli.exit_code == 0);
+
+            // The lab: the same station opens the bundle from the sign-in screen by touch.
+            auto review = write_script(dir, "review.script", R"(
+expect-screen signin
+tap Bundle folder
+type )" + bundle.string() + R"(
+press enter
+tap Open bundle
+expect-screen review
+settle 60
+frames 2
+tap Findings (read-only)
+settle 30
+expect-screen findings
+frames 2
+tap Back
+expect-screen review
+tap Back
+expect-screen signin
+quit
+)");
+            REQUIRE(station.run(review));
+            CHECK(station.recorded("bundle opened"));
+            CHECK(station.recorded("bundle verified"));
             CHECK(m.who.name == "Jane Doe");  // typed on the on-screen keyboard
             CHECK(m.who.number == "4711");
             CHECK(m.case_details.location == "Leeds, 12 High Street");  // physical keyboard
-            for (const char* action :
-                 {"sign in", "case details", "device chosen", "job started", "job finished"})
+            for (const char* action : {"sign in", "case details", "device chosen", "job started",
+                                       "job finished", "picture revealed", "seal", "bundle sealed"})
                 CHECK(station.recorded(action));
             // Every control on every screen is at least 12 mm both ways.
             INFO("too small: " << (station.too_small.empty() ? "" : station.too_small.front()));

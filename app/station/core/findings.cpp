@@ -89,6 +89,9 @@ FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id) {
     if (!mismatch.files.empty()) idx.groups.push_back(std::move(mismatch));
     if (!deleted.files.empty()) idx.groups.push_back(std::move(deleted));
 
+    idx.modified = build_timeline(idx.files, TimeField::Modified);
+    idx.created = build_timeline(idx.files, TimeField::Created);
+
     std::sort(idx.partitions.begin(), idx.partitions.end(),
               [](const PartitionView& a, const PartitionView& b) { return a.offset < b.offset; });
     for (auto& part : idx.partitions) {
@@ -106,8 +109,9 @@ FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id) {
 }
 
 Expected<FindingsIndex> load_findings(const std::filesystem::path& case_database,
-                                      std::int64_t run_id) {
-    auto db = CaseDatabase::open(case_database);
+                                      std::int64_t run_id, bool read_only) {
+    auto db =
+        read_only ? CaseDatabase::open_read_only(case_database) : CaseDatabase::open(case_database);
     if (!db) return db.error();
     if (run_id == 0) {
         auto runs = (*db)->runs();
@@ -122,7 +126,24 @@ Expected<FindingsIndex> load_findings(const std::filesystem::path& case_database
     filter.run_id = run_id;
     auto files = (*db)->files(filter);
     if (!files) return files.error();
-    return index_findings(std::move(*files), run_id);
+    // The file rows carry no hits: each file gets its own from the hits table.
+    auto hits = (*db)->hits(run_id);
+    if (!hits) return hits.error();
+    std::unordered_map<std::int64_t, std::size_t> by_id;
+    by_id.reserve(files->size());
+    for (std::size_t i = 0; i < files->size(); ++i)
+        by_id.emplace((*files)[i].id, i);
+    std::vector<HitRow> outside;
+    for (auto& h : *hits) {
+        auto it = by_id.find(h.file_id);
+        if (it != by_id.end())
+            (*files)[it->second].entry.findings.hits.push_back(std::move(h.hit));
+        else
+            outside.push_back(std::move(h));
+    }
+    auto idx = index_findings(std::move(*files), run_id);
+    idx.hits_outside_files = std::move(outside);
+    return idx;
 }
 
 }  // namespace exhibit::station

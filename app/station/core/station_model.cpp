@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "exhibit/keys.hpp"
+
 namespace exhibit::station {
 
 namespace fs = std::filesystem;
@@ -21,13 +23,17 @@ const char* to_string(Screen screen) {
             return "running";
         case Screen::Findings:
             return "findings";
+        case Screen::Seal:
+            return "seal";
+        case Screen::Review:
+            return "review";
     }
     return "?";
 }
 
 std::optional<Screen> screen_from_string(const std::string& name) {
     for (Screen s : {Screen::SignIn, Screen::Case, Screen::Device, Screen::Plan, Screen::Running,
-                     Screen::Findings})
+                     Screen::Findings, Screen::Seal, Screen::Review})
         if (name == to_string(s)) return s;
     return std::nullopt;
 }
@@ -61,6 +67,7 @@ void StationModel::record(std::string action, std::string detail) {
 
 void StationModel::frame(double now) {
     tasks_.drain();
+    picture_tasks_.drain();
     if (auto list = monitor_.take_if_changed()) on_devices(std::move(*list));
 
     if (job_.running() || !throughput_.empty()) {
@@ -87,8 +94,45 @@ void StationModel::frame(double now) {
             last_sample_stage_ = current;
         }
     }
+    if (job_.running() && !live_polling_ &&
+        (last_live_poll_ < 0 || now - last_live_poll_ >= config_.live_poll_seconds)) {
+        live_polling_ = true;
+        last_live_poll_ = now;
+        tasks_.run(
+            [this, db = store_.case_database(case_details)]() -> BackgroundTasks::Completion {
+                auto counts = read_live_counts(db);
+                return [this, counts = std::move(counts)]() mutable {
+                    live_polling_ = false;
+                    // A poll that lands after the outcome would show older figures; and a
+                    // failed poll (the job still creating the database) keeps the last ones.
+                    if (counts && !outcome_) {
+                        live_ = std::move(*counts);
+                        ++live_polls_;
+                    }
+                };
+            });
+    }
+    if (auto r = bundle_job_.take_result()) {
+        bundle_result_ = std::move(r);
+        const BundleResult& b = *bundle_result_;
+        if (b.sealed)
+            record("bundle sealed",
+                   b.sealed->bundle.string() + ", chain head " + b.sealed->chain_head);
+        else if (!reviewing_)
+            record(b.cancelled ? "seal cancelled" : "seal failed", b.error);
+        if (b.verdict)
+            record("bundle verified", b.bundle.string() + ": " + verdict_headline(*b.verdict));
+        if (!b.error.empty()) message_ = b.error;
+    }
     if (auto out = job_.take_outcome()) {
         outcome_ = std::move(out);
+        if (outcome_->triage) {
+            live_.run_id = outcome_->triage->id;
+            live_.status = outcome_->triage->status;
+            live_.files = outcome_->triage->files;
+            live_.files_hashed = outcome_->triage->files_hashed;
+            live_.hits = outcome_->hit_counts;
+        }
         record(outcome_->cancelled ? "job cancelled" : "job finished", outcome_->summary);
         if (outcome_->triage) load_findings_async();
     }
@@ -111,7 +155,17 @@ void StationModel::go_back() {
             if (!job_.running()) screen_ = Screen::Plan;
             break;
         case Screen::Findings:
-            screen_ = Screen::Running;
+            screen_ = reviewing_ ? Screen::Review : Screen::Running;
+            break;
+        case Screen::Seal:
+            if (!bundle_job_.running()) screen_ = Screen::Findings;
+            break;
+        case Screen::Review:
+            if (!bundle_job_.running()) {
+                screen_ = Screen::SignIn;
+                reviewing_ = false;
+                findings_.reset();
+            }
             break;
     }
     message_.clear();
@@ -123,14 +177,14 @@ bool StationModel::settle(std::chrono::milliseconds timeout) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return false;
-        if (!tasks_.wait_idle(left)) return false;
-        while (job_.running()) {
+        if (!tasks_.wait_idle(left) || !picture_tasks_.wait_idle(left)) return false;
+        while (job_.running() || bundle_job_.running()) {
             if (std::chrono::steady_clock::now() > deadline) return false;
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
         frame(std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
                   .count());
-        if (!tasks_.busy() && !job_.running()) return true;
+        if (!busy()) return true;
     }
 }
 
@@ -366,6 +420,9 @@ bool StationModel::start_job() {
     request.image.out_dir =
         plan.output_dir.empty() ? store_.image_folder(case_details) : fs::path(plan.output_dir);
     request.image.basename = folder_name_for(case_details.exhibit_ref);
+    image_dir_ = request.image.out_dir;
+    picture_source_ = request.source_path;
+    picture_blocker_ = request.hardware_blocker;
     request.image.verify = plan.verify;
     request.image.case_info.case_number = case_details.case_ref;
     request.image.case_info.evidence_number = case_details.exhibit_ref;
@@ -415,10 +472,13 @@ bool StationModel::start_job() {
                (plan.case_keywords.empty() ? "" : ", case keywords: " + plan.case_keywords));
     outcome_.reset();
     findings_.reset();
+    bundle_result_.reset();
     throughput_.clear();
     last_running_.clear();
     last_sample_time_ = -1;
     last_sample_stage_ = -1;
+    live_ = {};
+    last_live_poll_ = -1;
     if (!job_.start(std::move(request))) {
         message_ = "A job is already running.";
         return false;
@@ -455,21 +515,171 @@ void StationModel::show_findings() {
     if (!findings_) load_findings_async();
 }
 
-void StationModel::load_findings_async() {
+void StationModel::load_findings_async(fs::path db, bool read_only) {
     if (loading_findings_) return;
-    std::int64_t run_id = outcome_ && outcome_->triage ? outcome_->triage->id : 0;
+    std::int64_t run_id = 0;
+    if (db.empty()) {
+        db = store_.case_database(case_details);
+        if (outcome_ && outcome_->triage) run_id = outcome_->triage->id;
+    }
     loading_findings_ = true;
-    tasks_.run(
-        [this, db = store_.case_database(case_details), run_id]() -> BackgroundTasks::Completion {
-            auto index = load_findings(db, run_id);
-            return [this, index = std::move(index)]() mutable {
-                loading_findings_ = false;
-                if (index)
-                    findings_ = std::move(*index);
-                else
-                    message_ = index.error().message;
-            };
-        });
+    tasks_.run([this, db, run_id, read_only]() -> BackgroundTasks::Completion {
+        auto index = load_findings(db, run_id, read_only);
+        return [this, index = std::move(index)]() mutable {
+            loading_findings_ = false;
+            if (index) {
+                findings_ = std::move(*index);
+                pictures_ = picture_files(*findings_);
+                thumbs_.clear();
+                thumb_order_.clear();
+                reveal.hide();
+            } else
+                message_ = index.error().message;
+        };
+    });
+}
+
+}  // namespace exhibit::station
+
+namespace exhibit::station {
+
+// --- Seal
+
+fs::path StationModel::seal_destination() const {
+    fs::path folder = !seal_folder.empty()       ? fs::path(seal_folder)
+                      : !plan.output_dir.empty() ? fs::path(plan.output_dir)
+                                                 : store_.case_database(case_details).parent_path();
+    return free_bundle_path(folder, folder_name_for(case_details.exhibit_ref) + "-bundle");
+}
+
+std::optional<std::string> StationModel::seal_blocker() const {
+    if (reviewing_) return "A bundle under review is already sealed.";
+    if (job_.running()) return "Wait for the job to end.";
+    if (!outcome_ || !outcome_->triage) return "Run triage on the exhibit first.";
+    if (bundle_job_.running()) return "Sealing is under way.";
+    if (bundle_result_ && bundle_result_->sealed)
+        return "This case is sealed in " + bundle_result_->sealed->bundle.string() + ".";
+    return std::nullopt;
+}
+
+void StationModel::show_seal() {
+    if (reviewing_) return;
+    screen_ = Screen::Seal;
+    message_.clear();
+}
+
+const AcquisitionResult* StationModel::image_result() const {
+    if (!outcome_ || !outcome_->image) return nullptr;
+    auto st = outcome_->image->status;
+    if (st != AcquisitionStatus::Completed && st != AcquisitionStatus::CompletedWithErrors)
+        return nullptr;
+    return &*outcome_->image;
+}
+
+bool StationModel::seal_case() {
+    if (auto why = seal_blocker()) {
+        record("seal refused", *why);
+        message_ = *why;
+        return false;
+    }
+    SealRequest request;
+    request.case_database = store_.case_database(case_details);
+    request.key_store =
+        config_.key_store.empty() ? ApplianceKey::default_store() : config_.key_store;
+    request.out = seal_destination();
+    if (image_result()) request.images.push_back(image_dir_);
+    request.who = {who.name, who.number};
+    record("seal", request.out.string());
+    for (std::size_t i = logged_actions_; i < actions_.size(); ++i)
+        request.station_actions.push_back(
+            {actions_[i].time, actions_[i].action, actions_[i].detail});
+    logged_actions_ = actions_.size();
+    bundle_result_.reset();
+    message_.clear();
+    return bundle_job_.start_seal(std::move(request));
+}
+
+void StationModel::cancel_bundle_job() {
+    if (!bundle_job_.running()) return;
+    record("cancel requested", bundle_job_.phase());
+    bundle_job_.request_cancel();
+}
+
+// --- Review
+
+std::optional<std::string> StationModel::review_blocker() const {
+    if (blank(review_path)) return "Enter the folder of the sealed bundle.";
+    std::error_code ec;
+    if (!fs::is_regular_file(fs::path(review_path) / "bagit.txt", ec))
+        return review_path + " is not a bundle: it has no bagit.txt.";
+    if (job_.running() || bundle_job_.running()) return "Wait for the job to end.";
+    return std::nullopt;
+}
+
+void StationModel::open_bundle() {
+    if (auto why = review_blocker()) {
+        message_ = *why;
+        return;
+    }
+    reviewing_ = true;
+    reviewed_ = fs::path(review_path);
+    findings_.reset();
+    bundle_result_.reset();
+    message_.clear();
+    record("bundle opened", reviewed_.string());
+    screen_ = Screen::Review;
+    bundle_job_.start_verify(reviewed_);
+}
+
+void StationModel::review_findings() {
+    if (!reviewing_) return;
+    screen_ = Screen::Findings;
+    if (!findings_) load_findings_async(reviewed_ / "data" / "case.sqlite", true);
+}
+
+}  // namespace exhibit::station
+
+namespace exhibit::station {
+
+// --- Pictures
+
+const StationModel::PictureThumb* StationModel::thumbnail(std::size_t file) const {
+    auto it = thumbs_.find(file);
+    return it == thumbs_.end() ? nullptr : &it->second;
+}
+
+void StationModel::request_thumbnail(std::size_t file) {
+    if (!findings_ || file >= findings_->files.size() || thumbs_.count(file)) return;
+    PictureThumb& t = thumbs_[file];
+    if (reviewing_ || picture_source_.empty()) {
+        t.loading = false;
+        t.error = "Pictures are shown from the exhibit itself, at the scene.";
+        return;
+    }
+    // Memory stays bounded with thousands of pictures: the oldest thumbnails go first.
+    thumb_order_.push_back(file);
+    while (thumb_order_.size() > 400) {
+        std::size_t old = thumb_order_.front();
+        thumb_order_.pop_front();
+        auto it = thumbs_.find(old);
+        if (it != thumbs_.end() && !it->second.loading) thumbs_.erase(it);
+    }
+    picture_tasks_.run([this, file, row = findings_->files[file], source = picture_source_,
+                        blocker = picture_blocker_]() -> BackgroundTasks::Completion {
+        auto sharp = load_thumbnail(source, row, kThumbnailSide, 32ull << 20, blocker);
+        PictureThumb done;
+        done.loading = false;
+        if (sharp) {
+            done.blurred = blur_thumbnail(*sharp);
+            done.sharp = std::move(*sharp);
+        } else {
+            done.error = sharp.error().message;
+        }
+        return [this, file, done = std::move(done)]() mutable {
+            auto it = thumbs_.find(file);
+            if (it != thumbs_.end()) it->second = std::move(done);
+        };
+    });
 }
 
 }  // namespace exhibit::station

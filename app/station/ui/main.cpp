@@ -174,6 +174,20 @@ int main(int argc, char** argv) {
     io.IniFilename = nullptr;  // a kiosk keeps no layout state between runs
 
     ui::TouchUi touch;
+    touch.make_texture = [](const std::uint8_t* rgba, int width, int height) {
+        GLuint id = 0;
+        glGenTextures(1, &id);
+        glBindTexture(GL_TEXTURE_2D, id);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+        glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+        return reinterpret_cast<ImTextureID>(static_cast<std::uintptr_t>(id));
+    };
+    touch.free_texture = [](ImTextureID texture) {
+        GLuint id = static_cast<GLuint>(reinterpret_cast<std::uintptr_t>(texture));
+        glDeleteTextures(1, &id);
+    };
     touch.metrics = display_metrics(mode ? mode->width : 0, mm_w, args.dpi);
     touch.theme = args.theme;
     if (auto why = ui::load_fonts(touch.metrics, args.font, touch.fonts); !why.empty()) {

@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <ctime>
 
+#include "exhibit/station/hit_context.hpp"
+
 namespace exhibit::station::ui {
 
 namespace {
 
-const char* kSteps[] = {"Sign in", "Case", "Device", "Plan", "Running", "Findings"};
+const char* kSteps[] = {"Sign in", "Case", "Device", "Plan", "Running", "Findings", "Seal"};
+constexpr int kStepCount = 7;
 
 std::string utc_time(std::int64_t t) {
     if (t <= 0) return "--";
@@ -56,6 +59,12 @@ void Screens::draw() {
         case Screen::Findings:
             findings_screen();
             break;
+        case Screen::Seal:
+            seal_screen();
+            break;
+        case Screen::Review:
+            review_screen();
+            break;
     }
     ImGui::End();
     ui_.keyboard_panel();
@@ -67,7 +76,14 @@ void Screens::top_bar() {
     ImGui::TextUnformatted("Exhibit");
     ImGui::PopFont();
     int current = static_cast<int>(model_.screen());
-    for (int i = 0; i < 6; ++i) {
+    if (model_.reviewing()) {
+        // The lab's review is no step of the scene's flow.
+        ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
+        ui_.badge(
+            model_.screen() == Screen::Findings ? "Lab review: findings (read-only)" : "Lab review",
+            p.accent);
+    }
+    for (int i = 0; i < kStepCount && !model_.reviewing(); ++i) {
         ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
         char step[48];
         std::snprintf(step, sizeof step, "%d %s", i + 1, kSteps[i]);
@@ -102,7 +118,8 @@ void Screens::bottom_bar(const char* primary, bool primary_enabled, bool& primar
     ImGui::SetCursorPosY(ImGui::GetWindowHeight() - bar_h);
     ImGui::Separator();
     if (model_.screen() != Screen::SignIn) {
-        bool can_back = !(model_.screen() == Screen::Running && model_.job().running());
+        bool can_back = !(model_.screen() == Screen::Running && model_.job().running()) &&
+                        !model_.bundle_job().running();
         if (ui_.button("Back", ui_.metrics.target_px * 2.5f, can_back)) model_.go_back();
         ImGui::SameLine();
     }
@@ -141,9 +158,132 @@ void Screens::sign_in() {
     ui_.text_field("Collar or staff number", model_.who.number, KeyboardLayout::Numeric, 32, w);
     auto why = model_.sign_in_blocker();
     if (why) ImGui::TextDisabled("%s", why->c_str());
+    ImGui::Spacing();
+    ImGui::Spacing();
+    ImGui::Separator();
+    ImGui::TextUnformatted(
+        "In the lab: open a sealed bundle to verify it and review its findings.");
+    ui_.text_field("Bundle folder", model_.review_path, KeyboardLayout::Letters, 512, w);
+    if (ui_.button("Open bundle", ui_.metrics.target_px * 5, !model_.review_blocker()))
+        model_.open_bundle();
+    if (!model_.review_path.empty())
+        if (auto not_yet = model_.review_blocker()) ImGui::TextDisabled("%s", not_yet->c_str());
     bool go = false;
     bottom_bar("Sign in", !why, go);
     if (go) model_.sign_in();
+}
+
+void Screens::verdict_panel(const BundleVerdict& v) {
+    const Palette& p = palette(ui_.theme);
+    ImGui::PushFont(ui_.fonts.title);
+    ImGui::TextColored(v.ok ? p.ok : p.bad, "%s", verdict_headline(v).c_str());
+    ImGui::PopFont();
+    // One row per check: what was checked, and the file or line at fault when it failed.
+    if (ImGui::BeginTable("##checks", 3,
+                          ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH |
+                              ImGuiTableFlags_SizingStretchProp)) {
+        ImGui::TableSetupColumn("result", ImGuiTableColumnFlags_WidthFixed,
+                                ui_.metrics.target_px * 2.2f);
+        ImGui::TableSetupColumn("check", ImGuiTableColumnFlags_WidthFixed,
+                                ui_.metrics.target_px * 3.2f);
+        ImGui::TableSetupColumn("message", ImGuiTableColumnFlags_WidthStretch);
+        for (const auto& c : v.checks) {
+            ImGui::TableNextRow(ImGuiTableRowFlags_None, ui_.metrics.target_px * 0.8f);
+            ImGui::TableNextColumn();
+            ui_.badge(c.ok ? "PASS" : "FAIL", c.ok ? p.ok : p.bad);
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(c.name.c_str());
+            ImGui::TableNextColumn();
+            ImGui::TextWrapped("%s", c.message.c_str());
+        }
+        ImGui::EndTable();
+    }
+}
+
+void Screens::bundle_progress() {
+    const BundleJob& job = model_.bundle_job();
+    ProgressSnapshot s = job.progress();
+    float frac = s.total ? static_cast<float>(s.done) / static_cast<float>(s.total) : 0.0f;
+    char overlay[160];
+    std::snprintf(overlay, sizeof overlay, "%s %s: %s of %s   %s", job.phase(), s.stage,
+                  format_bytes(s.done).c_str(), s.total ? format_bytes(s.total).c_str() : "?",
+                  format_rate(s.bytes_per_second).c_str());
+    ImGui::ProgressBar(std::clamp(frac, 0.0f, 1.0f), ImVec2(-1, ui_.metrics.target_px), overlay);
+}
+
+void Screens::seal_screen() {
+    const Palette& p = palette(ui_.theme);
+    const BundleJob& job = model_.bundle_job();
+    const auto& result = model_.bundle_result();
+    ui_.title("Seal");
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    ImGui::BeginChild("##seal", ImVec2(0, ImGui::GetContentRegionAvail().y - bar_h), false);
+    // The exhibit's hashes, large enough to read aloud or photograph.
+    if (const AcquisitionResult* img = model_.image_result()) {
+        ImGui::TextUnformatted("Exhibit image hashes");
+        ImGui::PushFont(ui_.fonts.title);
+        ImGui::TextWrapped("MD5      %s", img->hashes.md5.c_str());
+        ImGui::TextWrapped("SHA-1    %s", img->hashes.sha1.c_str());
+        ImGui::TextWrapped("SHA-256  %s", img->hashes.sha256.c_str());
+        ImGui::PopFont();
+        ImGui::Spacing();
+    } else {
+        ImGui::TextDisabled("No image was made: the bundle holds the triage findings and log.");
+    }
+    if (!job.running() && !(result && result->sealed)) {
+        float w = std::min(ImGui::GetContentRegionAvail().x, ui_.metrics.target_px * 14);
+        ui_.text_field("Output folder (empty: the case folder)", model_.seal_folder,
+                       KeyboardLayout::Letters, 512, w);
+        ImGui::TextWrapped("The bundle will be written to %s",
+                           model_.seal_destination().string().c_str());
+        auto why = model_.seal_blocker();
+        if (why) ImGui::TextColored(p.warn, "%s", why->c_str());
+        if (ui_.hold_button("Hold to seal", 2.0, ui_.metrics.target_px * 6, !why))
+            model_.seal_case();
+    }
+    if (job.running()) {
+        bundle_progress();
+        ImGui::Spacing();
+        if (ui_.hold_button("Hold to cancel", 2.0, ui_.metrics.target_px * 6))
+            model_.cancel_bundle_job();
+    }
+    if (result) {
+        if (result->sealed) {
+            ImGui::TextColored(p.ok, "Sealed: %s", result->sealed->bundle.string().c_str());
+            ImGui::PushFont(ui_.fonts.mono);
+            ImGui::TextWrapped("Chain head      %s", result->sealed->chain_head.c_str());
+            ImGui::TextWrapped("Key fingerprint %s", result->sealed->key_fingerprint.c_str());
+            ImGui::PopFont();
+        } else if (!result->error.empty()) {
+            ImGui::TextColored(p.bad, "Not sealed: %s", result->error.c_str());
+        }
+        if (result->verdict) verdict_panel(*result->verdict);
+    }
+    ImGui::EndChild();
+    bool go = false;
+    bottom_bar(nullptr, false, go);
+}
+
+void Screens::review_screen() {
+    const Palette& p = palette(ui_.theme);
+    const BundleJob& job = model_.bundle_job();
+    const auto& result = model_.bundle_result();
+    ui_.title("Review a sealed bundle");
+    ImGui::TextWrapped("%s", model_.review_path.c_str());
+    const float bar_h = ui_.metrics.target_px * 1.6f;
+    ImGui::BeginChild("##review", ImVec2(0, ImGui::GetContentRegionAvail().y - bar_h), false);
+    if (job.running()) {
+        ImGui::TextUnformatted(
+            "Verifying every file, the custody chain, the seal and the image...");
+        bundle_progress();
+    } else if (result && result->verdict) {
+        verdict_panel(*result->verdict);
+        if (result->cancelled) ImGui::TextColored(p.warn, "Verification was cancelled.");
+    }
+    ImGui::EndChild();
+    bool go = false;
+    bottom_bar(job.running() ? nullptr : "Findings (read-only)", result && result->verdict, go);
+    if (go) model_.review_findings();
 }
 
 void Screens::case_screen() {
@@ -394,6 +534,36 @@ void Screens::running_screen() {
             ImGui::TextColored(p.bad, "%" PRIu64 " unreadable sectors",
                                s.progress.unreadable_sectors);
     }
+    // Live: entries found by the walk (progress snapshot, every frame) and what the case
+    // database holds so far (polled on a worker about once a second).
+    {
+        std::uint64_t entries = 0, read = 0, to_read = 0;
+        for (const StageView& s : model_.stages())
+            if (s.name == "Triage") {
+                entries = s.progress.entries;
+                read = s.progress.files_done;
+                to_read = s.progress.files_total;
+            }
+        const LiveCounts& live = model_.live();
+        entries = std::max<std::uint64_t>(entries, live.files);
+        ImGui::Spacing();
+        ImGui::PushFont(ui_.fonts.title);
+        ImGui::Text("Files found: %" PRIu64, entries);
+        ImGui::PopFont();
+        if (to_read)
+            ImGui::Text("Contents read: %" PRIu64 " of %" PRIu64 "   recorded: %" PRIu64, read,
+                        to_read, live.files);
+        static const char* kKinds[][2] = {
+            {"hashset", "Hash sets"}, {"yara", "YARA"}, {"keyword", "Keywords"}};
+        for (int k = 0; k < 3; ++k) {
+            if (k > 0) ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
+            auto it = live.hits.find(kKinds[k][0]);
+            std::uint64_t n = it == live.hits.end() ? 0 : it->second;
+            char text[64];
+            std::snprintf(text, sizeof text, "%s: %" PRIu64, kKinds[k][1], n);
+            ui_.badge(text, n ? p.bad : p.muted);
+        }
+    }
     ImGui::Spacing();
     ImGui::TextUnformatted("Throughput (MB/s)");
     const auto& tp = model_.throughput();
@@ -437,16 +607,7 @@ void Screens::running_screen() {
         if (out->triage)
             ImGui::Text("Files found: %" PRIu64 "   hashed: %" PRIu64 "   errors: %" PRIu64,
                         out->triage->files, out->triage->files_hashed, out->triage->errors);
-        if (!out->hit_counts.empty()) {
-            std::string hits = "Hits:";
-            for (const auto& [kind, n] : out->hit_counts)
-                hits += "   " + kind + " " + std::to_string(n);
-            ImGui::PushFont(ui_.fonts.title);
-            ImGui::TextColored(p.bad, "%s", hits.c_str());
-            ImGui::PopFont();
-        } else if (out->triage) {
-            ImGui::TextUnformatted("Hits: none");
-        }
+        if (out->hit_counts.empty() && out->triage) ImGui::TextUnformatted("Hits: none");
         for (const auto& problem : out->rule_problems)
             ImGui::TextColored(p.warn, "%s", problem.c_str());
         if (out->image && !out->image->hashes.sha256.empty()) {
@@ -456,8 +617,6 @@ void Screens::running_screen() {
             ImGui::TextWrapped("SHA-256 %s", out->image->hashes.sha256.c_str());
             ImGui::PopFont();
         }
-    } else {
-        ImGui::TextDisabled("Files found and hits appear when the walk has finished.");
     }
     if (job.running()) {
         ImGui::Spacing();
@@ -484,6 +643,25 @@ void Screens::file_details(const FileRow& row) {
     label_value("Type", f.findings.mime_type);
     if (f.findings.extension_mismatch)
         ImGui::TextColored(p.warn, "The name's extension does not match the content.");
+    if (!f.findings.hits.empty()) {
+        ImGui::Spacing();
+        ImGui::Text("Hits in this file: %zu", f.findings.hits.size());
+    }
+    for (const Hit& h : f.findings.hits) {
+        HitContext c = describe_hit(h);
+        ImGui::Spacing();
+        ImGui::PushStyleColor(ImGuiCol_Text, c.kind == "keyword" ? p.warn : p.bad);
+        ImGui::TextWrapped("%s", c.heading.c_str());
+        ImGui::PopStyleColor();
+        ImGui::Indent(ui_.metrics.spacing_px * 2);
+        for (const auto& line : c.lines)
+            ImGui::TextWrapped("%s", line.c_str());
+        ImGui::Unindent(ui_.metrics.spacing_px * 2);
+    }
+    if (!f.findings.hits.empty()) {
+        ImGui::Spacing();
+        ImGui::Separator();
+    }
     label_value("Modified", utc_time(f.modified));
     label_value("Accessed", utc_time(f.accessed));
     label_value("Changed", utc_time(f.changed));
@@ -498,9 +676,6 @@ void Screens::file_details(const FileRow& row) {
         ImGui::TextWrapped("SHA256 %s", f.findings.hashes.sha256.c_str());
     }
     ImGui::PopFont();
-    for (const Hit& h : f.findings.hits)
-        ImGui::TextWrapped("%s %s %s %s", h.kind.c_str(), h.name.c_str(), h.severity.c_str(),
-                           h.detail.c_str());
 }
 
 void Screens::findings_screen() {
@@ -514,8 +689,34 @@ void Screens::findings_screen() {
         bottom_bar(nullptr, false, go);
         return;
     }
+    ImGui::AlignTextToFramePadding();
     ImGui::Text("%zu files, %zu deleted, %zu partitions", idx->files.size(), idx->deleted,
                 idx->partitions.size());
+    // The other views of the same files, always in reach above the panes.
+    auto view_button = [&](const char* label, bool on) {
+        ImGui::SameLine(0, ui_.metrics.spacing_px * 2);
+        if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
+        bool pressed = ui_.button(label);
+        if (on) ImGui::PopStyleColor();
+        return pressed;
+    };
+    const bool browsing = !findings_.pictures && !findings_.timeline;
+    if (view_button("Files##view-files", browsing)) {
+        findings_.pictures = findings_.timeline = false;
+    }
+    std::string pictures_label =
+        "Pictures (" + std::to_string(model_.pictures().size()) + ", blurred)##pictures";
+    if (view_button(pictures_label.c_str(), findings_.pictures)) {
+        findings_.pictures = true;
+        findings_.timeline = false;
+        findings_.group = -1;
+    }
+    if (view_button("Timeline##timeline", findings_.timeline)) {
+        findings_.timeline = true;
+        findings_.pictures = false;
+        findings_.group = -1;
+        findings_.bucket = -1;
+    }
     const float h = ImGui::GetContentRegionAvail().y - bar_h;
     const float avail = ImGui::GetContentRegionAvail().x;
 
@@ -529,8 +730,11 @@ void Screens::findings_screen() {
                             (g.files.size() == 1 ? " file" : " files") + "##group" +
                             std::to_string(i);
         if (ui_.row(label.c_str(), findings_.group == static_cast<int>(i),
-                    ui_.metrics.target_px * 1.4f))
+                    ui_.metrics.target_px * 1.4f)) {
             findings_.group = static_cast<int>(i);
+            findings_.timeline = false;
+            findings_.pictures = false;
+        }
     }
     ImGui::EndChild();
     ImGui::SameLine();
@@ -539,7 +743,56 @@ void Screens::findings_screen() {
     ImGui::BeginChild("##browser", ImVec2(avail * 0.40f, h), true);
     std::vector<std::size_t> fallback;
     const std::vector<std::size_t>* entries = &fallback;
-    if (findings_.group >= 0 && findings_.group < static_cast<int>(idx->groups.size())) {
+    bool draw_entries = true;
+    if (!findings_.pictures && !textures_.empty()) drop_textures();
+    if (findings_.pictures) {
+        draw_entries = false;
+        picture_grid(*idx);
+    } else if (findings_.timeline) {
+        const Timeline& t = findings_.time_field == 0 ? idx->modified : idx->created;
+        if (ui_.choice("time", findings_.time_field, {"Modified", "Created"}))
+            findings_.bucket = -1;
+        if (findings_.bucket >= 0 && findings_.bucket < static_cast<int>(t.buckets.size())) {
+            const TimelineBucket& b = t.buckets[static_cast<std::size_t>(findings_.bucket)];
+            if (ui_.button("All times")) findings_.bucket = -1;
+            ImGui::SameLine();
+            ImGui::AlignTextToFramePadding();
+            ImGui::TextWrapped("%s %s: %zu files", to_string(t.field), bucket_label(t, b).c_str(),
+                               b.files.size());
+            if (findings_.bucket >= 0) entries = &b.files;
+        } else {
+            draw_entries = false;
+            ImGui::TextWrapped("Files %s per %s; %zu without a time.", to_string(t.field),
+                               to_string(t.unit), t.without_time);
+            // A histogram on its side: one touch-sized row per bucket, its bar as long as
+            // its count; tap a row to list its files.
+            ImGui::BeginChild("##buckets");
+            ImGuiListClipper bars;
+            bars.Begin(static_cast<int>(t.buckets.size()),
+                       ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y);
+            while (bars.Step()) {
+                for (int i = bars.DisplayStart; i < bars.DisplayEnd; ++i) {
+                    const TimelineBucket& b = t.buckets[static_cast<std::size_t>(i)];
+                    std::string label = bucket_label(t, b) + "   " +
+                                        std::to_string(b.files.size()) + "##bucket" +
+                                        std::to_string(i);
+                    if (ui_.row(label.c_str(), false) && !b.files.empty()) findings_.bucket = i;
+                    ImVec2 lo = ImGui::GetItemRectMin(), hi = ImGui::GetItemRectMax();
+                    float room = (hi.x - lo.x) * 0.45f;
+                    float len = t.max_count ? room * static_cast<float>(b.files.size()) /
+                                                  static_cast<float>(t.max_count)
+                                            : 0;
+                    float pad = (hi.y - lo.y) * 0.25f;
+                    if (len > 0)
+                        ImGui::GetWindowDrawList()->AddRectFilled(
+                            ImVec2(hi.x - room - pad, lo.y + pad),
+                            ImVec2(hi.x - room - pad + len, hi.y - pad), ImGui::GetColorU32(p.info),
+                            3);
+                }
+            }
+            ImGui::EndChild();
+        }
+    } else if (findings_.group >= 0 && findings_.group < static_cast<int>(idx->groups.size())) {
         if (ui_.button("All files")) findings_.group = -1;
         ImGui::SameLine();
         ImGui::TextWrapped("%s", idx->groups[findings_.group].title.c_str());
@@ -568,30 +821,32 @@ void Screens::findings_screen() {
         auto it = part.children.find(findings_.folder);
         if (it != part.children.end()) entries = &it->second;
     }
-    ImGui::BeginChild("##entries");
-    ImGuiListClipper clipper;
-    clipper.Begin(static_cast<int>(entries->size()),
-                  ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y);
-    while (clipper.Step()) {
-        for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-            std::size_t fi = (*entries)[i];
-            const FileEntry& f = idx->files[fi].entry;
-            bool dir = f.name_type == 'd';
-            std::string label = (dir ? "[dir] " : "") + f.name +
-                                (f.stream.empty() ? "" : ":" + f.stream) +
-                                (dir ? "" : "   " + format_bytes(f.size)) +
-                                (f.deleted() ? "   DELETED" : "") + "##f" + std::to_string(fi);
-            if (f.deleted()) ImGui::PushStyleColor(ImGuiCol_Text, p.bad);
-            if (ui_.row(label.c_str(), findings_.file == static_cast<long long>(fi))) {
-                if (dir && findings_.group < 0)
-                    findings_.folder = f.path;
-                else
-                    findings_.file = static_cast<long long>(fi);
+    if (draw_entries) {
+        ImGui::BeginChild("##entries");
+        ImGuiListClipper clipper;
+        clipper.Begin(static_cast<int>(entries->size()),
+                      ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y);
+        while (clipper.Step()) {
+            for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
+                std::size_t fi = (*entries)[i];
+                const FileEntry& f = idx->files[fi].entry;
+                bool dir = f.name_type == 'd';
+                std::string label = (dir ? "[dir] " : "") + f.name +
+                                    (f.stream.empty() ? "" : ":" + f.stream) +
+                                    (dir ? "" : "   " + format_bytes(f.size)) +
+                                    (f.deleted() ? "   DELETED" : "") + "##f" + std::to_string(fi);
+                if (f.deleted()) ImGui::PushStyleColor(ImGuiCol_Text, p.bad);
+                if (ui_.row(label.c_str(), findings_.file == static_cast<long long>(fi))) {
+                    if (dir && findings_.group < 0 && !findings_.timeline)
+                        findings_.folder = f.path;
+                    else
+                        findings_.file = static_cast<long long>(fi);
+                }
+                if (f.deleted()) ImGui::PopStyleColor();
             }
-            if (f.deleted()) ImGui::PopStyleColor();
         }
+        ImGui::EndChild();
     }
-    ImGui::EndChild();
     ImGui::EndChild();
     ImGui::SameLine();
 
@@ -602,7 +857,133 @@ void Screens::findings_screen() {
         ImGui::TextDisabled("Tap a file to see its details.");
     ImGui::EndChild();
     bool go = false;
-    bottom_bar(nullptr, false, go);
+    bottom_bar(model_.reviewing() ? nullptr : "Seal", !model_.reviewing(), go);
+    if (go) model_.show_seal();
+}
+
+}  // namespace exhibit::station::ui
+
+namespace exhibit::station::ui {
+
+void Screens::drop_textures() {
+    if (ui_.free_texture)
+        for (auto& [file, t] : textures_)
+            ui_.free_texture(t.id);
+    textures_.clear();
+}
+
+// The device's pictures as a grid of tiles, every one blurred until the examiner taps
+// "Reveal" on it (which blurs the one revealed before). Known-bad pictures come first and
+// show their hash-set category on a plain tile; seeing one needs a hold.
+void Screens::picture_grid(const FindingsIndex& index) {
+    const Palette& p = palette(ui_.theme);
+    const auto& pictures = model_.pictures();
+    if (pictures.empty()) {
+        ImGui::TextDisabled("No pictures on this device.");
+        return;
+    }
+    ImGui::TextWrapped("%zu pictures, blurred. Tap Reveal to see one.", pictures.size());
+    ImGui::BeginChild("##grid");
+    const float gap = ui_.metrics.spacing_px;
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const float tile = std::max(ui_.metrics.target_px * 2.5f,
+                                std::min(ui_.metrics.target_px * 4.0f, avail / 2 - gap));
+    const int columns = std::max(1, static_cast<int>((avail + gap) / (tile + gap)));
+    const float name_h = ImGui::GetTextLineHeightWithSpacing();
+    const float cell_h =
+        tile + name_h + ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y * 3;
+    const int rows = static_cast<int>((pictures.size() + columns - 1) / columns);
+    std::map<std::size_t, bool> visible;
+    ImGuiListClipper clipper;
+    clipper.Begin(rows, cell_h);
+    while (clipper.Step()) {
+        for (int r = clipper.DisplayStart; r < clipper.DisplayEnd; ++r) {
+            for (int c = 0; c < columns; ++c) {
+                std::size_t k = static_cast<std::size_t>(r) * columns + c;
+                if (k >= pictures.size()) break;
+                const std::size_t file = pictures[k];
+                const FileEntry& f = index.files[file].entry;
+                const bool known_bad = f.findings.hash_status == "known-bad";
+                const bool shown = model_.reveal.shown(file);
+                if (c > 0) ImGui::SameLine(0, gap);
+                ImGui::BeginGroup();
+                ImVec2 a = ImGui::GetCursorScreenPos();
+                ImVec2 b(a.x + tile, a.y + tile);
+                ImDrawList* dl = ImGui::GetWindowDrawList();
+                dl->AddRectFilled(a, b, ImGui::GetColorU32(ImGuiCol_FrameBg), 6);
+                model_.request_thumbnail(file);
+                const auto* thumb = model_.thumbnail(file);
+                visible[file] = true;
+                if (known_bad && !shown) {
+                    // By category, never by picture first.
+                    std::string what = "Known-bad";
+                    for (const Hit& h : f.findings.hits)
+                        if (h.kind == "hashset")
+                            what = "Known-bad:\n" + (h.category.empty() ? h.name : h.category);
+                    dl->AddRectFilled(a, b, ImGui::GetColorU32(p.bad), 6);
+                    dl->AddText(nullptr, 0, ImVec2(a.x + gap, a.y + gap),
+                                ImGui::GetColorU32(p.text_on_badge), what.c_str(), nullptr,
+                                tile - 2 * gap);
+                } else if (thumb && !thumb->loading && thumb->error.empty()) {
+                    const Thumbnail& img = shown ? thumb->sharp : thumb->blurred;
+                    auto it = textures_.find(file);
+                    if (ui_.make_texture && (it == textures_.end() || it->second.sharp != shown)) {
+                        if (it != textures_.end() && ui_.free_texture)
+                            ui_.free_texture(it->second.id);
+                        textures_[file] = {ui_.make_texture(img.rgba.data(), img.width, img.height),
+                                           shown};
+                        it = textures_.find(file);
+                    }
+                    float scale = tile / static_cast<float>(std::max(img.width, img.height));
+                    float w = img.width * scale, h = img.height * scale;
+                    ImVec2 ia(a.x + (tile - w) / 2, a.y + (tile - h) / 2);
+                    if (it != textures_.end())
+                        dl->AddImage(it->second.id, ia, ImVec2(ia.x + w, ia.y + h));
+                } else {
+                    const char* text = !thumb || thumb->loading ? "Loading..." : "Cannot show";
+                    dl->AddText(ImVec2(a.x + gap, a.y + gap), ImGui::GetColorU32(p.muted), text);
+                }
+                ImGui::Dummy(ImVec2(tile, tile));
+                std::string name = f.name + (f.deleted() ? " (deleted)" : "");
+                ImGui::PushClipRect(ImGui::GetCursorScreenPos(),
+                                    ImVec2(ImGui::GetCursorScreenPos().x + tile,
+                                           ImGui::GetCursorScreenPos().y + name_h),
+                                    true);
+                ImGui::TextUnformatted(name.c_str());
+                ImGui::PopClipRect();
+                // By grid position, zero-padded: scripts find the top-left tile first.
+                char id[32];
+                std::snprintf(id, sizeof id, "##pic%06zu", k);
+                bool act = false;
+                if (shown)
+                    act = ui_.button((std::string("Blur") + id).c_str(), tile);
+                else if (known_bad)
+                    act = ui_.hold_button((std::string("Hold to reveal") + id).c_str(), 2.0, tile);
+                else
+                    act = ui_.button((std::string("Reveal") + id).c_str(), tile);
+                if (act) {
+                    if (shown) {
+                        model_.reveal.hide();
+                    } else {
+                        model_.reveal.reveal(file);
+                        model_.record("picture revealed", "/" + f.path);
+                    }
+                    findings_.file = static_cast<long long>(file);
+                }
+                ImGui::EndGroup();
+            }
+        }
+    }
+    ImGui::EndChild();
+    // Textures of pictures scrolled away are freed.
+    for (auto it = textures_.begin(); it != textures_.end();) {
+        if (visible.count(it->first)) {
+            ++it;
+        } else {
+            if (ui_.free_texture) ui_.free_texture(it->second.id);
+            it = textures_.erase(it);
+        }
+    }
 }
 
 }  // namespace exhibit::station::ui

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 
 #include "exhibit/station/station_model.hpp"
@@ -13,8 +14,12 @@ namespace exhibit::station::ui {
 struct FindingsView {
     int partition = 0;
     std::string folder;
-    int group = -1;       // a FindingGroup shown instead of the folder, or -1
-    long long file = -1;  // index into FindingsIndex::files for the details pane
+    int group = -1;         // a FindingGroup shown instead of the folder, or -1
+    long long file = -1;    // index into FindingsIndex::files for the details pane
+    bool timeline = false;  // the timeline instead of the folder
+    bool pictures = false;  // the picture grid instead of the folder
+    int time_field = 0;     // 0 modified, 1 created
+    int bucket = -1;        // a timeline bucket whose files are listed, or -1
 };
 
 class Screens {
@@ -33,10 +38,24 @@ class Screens {
     void running_screen();
     void findings_screen();
     void file_details(const FileRow& row);
+    void seal_screen();
+    void review_screen();
+    void verdict_panel(const BundleVerdict& verdict);
+    void bundle_progress();
+    void picture_grid(const FindingsIndex& index);
+    void drop_textures();
 
     StationModel& model_;
     TouchUi& ui_;
     FindingsView findings_;
+    struct Texture {
+        ImTextureID id{};
+        bool sharp = false;
+    };
+    std::map<std::size_t, Texture> textures_;  // by file, the grid's visible pictures
+
+  public:
+    ~Screens() { drop_textures(); }
 };
 
 }  // namespace exhibit::station::ui

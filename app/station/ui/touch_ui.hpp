@@ -9,6 +9,8 @@
 #include <imgui.h>
 #include <imgui_internal.h>
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -45,6 +47,11 @@ class TouchUi {
     // Multiplies every hold-to-confirm time; 1 except in tests that must finish a hold
     // before a short job ends.
     double hold_scale = 1.0;
+
+    // Pictures: the windowed program uploads RGBA pixels as a texture and frees it; without
+    // them (headless tests) the picture grid draws a plain tile where the picture would be.
+    std::function<ImTextureID(const std::uint8_t* rgba, int width, int height)> make_texture;
+    std::function<void(ImTextureID)> free_texture;
 
     // Call after ImGui::NewFrame (forgets the previous frame's widget rectangles).
     void begin_frame() { widgets_.clear(); }

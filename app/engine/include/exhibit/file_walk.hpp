@@ -11,6 +11,10 @@
 //   Status s = walk_file_systems(*source, progress, cancel, options, rows);
 //
 // Promises
+// - TSK never runs in the calling process: it parses the evidence in sandboxed worker
+//   processes (no files, no network, capped memory, a watchdog). A worker that crashes,
+//   hangs or runs out of memory becomes a WalkError naming the partition (and the file
+//   being read, whose content is then marked unread); the rest is still walked.
 // - TSK reads only through Source::read_at (tsk_img_open_external), so devices, raw,
 //   split raw and E01 share one read-only path and one fault handling.
 // - A volume system is used when TSK finds one (DOS/MBR with extended partitions, GPT,
@@ -24,7 +28,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -99,6 +105,14 @@ struct WalkOptions {
     std::vector<ScannerFactory> scanners = default_scanners();
     unsigned workers = 0;               // 0: one per core
     std::size_t chunk_size = 1u << 20;  // bytes per read; memory stays bounded per worker
+    // The parser workers (TSK runs in child processes, see tsk_walk.cpp): memory each may
+    // add before it is stopped, and how long it may go without sending anything.
+    std::uint64_t worker_memory = 2ull << 30;
+    std::chrono::milliseconds worker_stall{std::chrono::minutes(2)};
+    // Tests only: runs inside the parser worker as each entry is listed (stage "listing")
+    // and before each file's content is read ("reading"), to make the worker crash, hang
+    // or misbehave on purpose at a chosen point.
+    std::function<void(const char* stage, const FileEntry&)> worker_test_hook;
 };
 
 // Read order within a file system: lower first, then on-disk order within a rank.

@@ -1,6 +1,7 @@
 // E01 (EnCase 6 format) through libewf, readable by ewfverify, ewfinfo and every
 // commercial tool.
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -244,10 +245,20 @@ class EwfSink final : public ImageSink {
     }
 
     Error write_error(ewf::ErrorSlot& error) {
+        const int err = errno;  // what libewf's failed write(2) left
         std::string why = error.take();
-        // libewf reports a full disk only in its text; say it in ours.
-        bool full = why.find("No space") != std::string::npos ||
-                    why.find("unable to write") != std::string::npos;
+        // libewf's text often says only "unable to write new chunk": a full drive is
+        // told by errno or by the room left on it, and said in our message.
+        struct statvfs vfs {};
+        const bool no_room = ::statvfs(plan_.out_dir.c_str(), &vfs) == 0 &&
+                             static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize < (1u << 20);
+        const bool said = why.find("No space") != std::string::npos;
+        const bool full = said || err == ENOSPC || err == EDQUOT || no_room;
+        if (full && !said) {
+            while (!why.empty() && (why.back() == '.' || why.back() == ' '))
+                why.pop_back();
+            why += " (No space left on device)";
+        }
         return make_error(full ? ErrorKind::NoSpace : ErrorKind::Io,
                           "cannot write E01 segment under " + plan_.out_dir.string() +
                               " at media offset " + std::to_string(written_) + ": " + why);

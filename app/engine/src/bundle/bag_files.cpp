@@ -109,6 +109,13 @@ Status write_file(const std::filesystem::path& path, const std::string& text) {
     return sync_close(fd, path.string());
 }
 
+Status sync_directory(const std::filesystem::path& dir) {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) return errno_error("cannot open directory " + dir.string(), errno);
+    if (::fsync(fd.get()) != 0) return errno_error("cannot sync directory " + dir.string(), errno);
+    return ok();
+}
+
 Expected<std::string> read_text(const std::filesystem::path& path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return errno_error("cannot read " + path.string(), errno);

@@ -31,5 +31,7 @@ Expected<std::string> copy_hashing(const std::filesystem::path& from,
 // Writes `text` to a new file and fsyncs it.
 Status write_file(const std::filesystem::path& path, const std::string& text);
 Expected<std::string> read_text(const std::filesystem::path& path);
+// fsyncs a directory, so the names made or renamed in it survive a power cut.
+Status sync_directory(const std::filesystem::path& dir);
 
 }  // namespace exhibit::bag

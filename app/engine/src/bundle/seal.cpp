@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -56,7 +57,17 @@ Expected<std::vector<fs::path>> image_files(const std::vector<fs::path>& args) {
     }
     for (const auto& f : files) {
         const std::string name = f.filename().string();
-        if (name.ends_with(".partial") || name.ends_with(".tmp")) {
+        // Raw segments end in .partial until published; E01 segments are named
+        // image.partial.E01 (libewf adds the extension); a checkpoint exists only while
+        // an acquisition is unfinished.
+        bool unfinished = name.find(".partial") != std::string::npos || name.ends_with(".tmp") ||
+                          name.ends_with(".checkpoint.json");
+        if (!unfinished && name.ends_with(".acquisition.json")) {
+            std::ifstream in(f);
+            auto record = json::parse(in, nullptr, false);
+            unfinished = !record.is_object() || record.value("record", "") != "final";
+        }
+        if (unfinished) {
             return make_error(ErrorKind::InvalidArgument,
                               "image file " + f.string() +
                                   " is from an acquisition that did not finish; it cannot be "
@@ -320,8 +331,17 @@ Expected<SealResult> seal_bundle(CaseDatabase& db, const ApplianceKey& key, cons
     if (auto s = bag::write_file(staging / bag::kSeal, seal.dump(2) + "\n"); !s)
         return failed(s.error());
 
+    // Every file is already synced; their names too before the bundle takes its final
+    // name, and that name after, so a power cut leaves the staging folder or the bundle.
+    for (const fs::path& d : {staging / "data" / "image", staging / "data", staging}) {
+        if (!fs::exists(d, ec)) continue;
+        if (auto s = bag::sync_directory(d); !s) return failed(s.error());
+    }
     if (::rename(staging.c_str(), plan.out.c_str()) != 0)
         return failed(errno_error("cannot rename " + staging.string(), errno));
+    fs::path parent = plan.out.parent_path();
+    if (auto s = bag::sync_directory(parent.empty() ? fs::path(".") : parent); !s)
+        return s.error();  // the bundle is whole; only its name may not be on disk yet
     result.bundle = plan.out;
     return result;
 }

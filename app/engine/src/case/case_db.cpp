@@ -2,6 +2,7 @@
 #include "exhibit/case_db.hpp"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -217,7 +218,21 @@ class Statement {
 Error db_error(sqlite3* db, const std::string& what) {
     int code = sqlite3_errcode(db);
     ErrorKind kind = code == SQLITE_FULL ? ErrorKind::NoSpace : ErrorKind::Io;
-    return make_error(kind, what + ": " + sqlite3_errmsg(db));
+    // Name the file, so that "database or disk is full" says which disk.
+    const char* file = sqlite3_db_filename(db, "main");
+    std::string where = file && *file && what.find(file) == std::string::npos
+                            ? std::string(" in case database ") + file
+                            : std::string();
+    std::string why = sqlite3_errmsg(db);
+    // A full drive can surface as an I/O error (the WAL index cannot grow): say so.
+    struct statvfs vfs {};
+    if (file && *file && (code & 0xff) == SQLITE_IOERR &&
+        ::statvfs(std::filesystem::path(file).parent_path().c_str(), &vfs) == 0 &&
+        vfs.f_bavail == 0) {
+        kind = ErrorKind::NoSpace;
+        why += " (its drive is full)";
+    }
+    return make_error(kind, what + where + ": " + why);
 }
 
 void bind_text_or_null(Statement& s, int i, const std::string& v) {

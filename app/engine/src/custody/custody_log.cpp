@@ -1,6 +1,8 @@
 // The custody log and the case record in the case database.
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/timex.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -97,8 +99,36 @@ std::string ClockSource::json() const {
     return canonical(j);
 }
 
+Status keep_custody_reserve(const CaseDatabase& db, std::uint64_t bytes) {
+    const std::string path = db.path().string() + ".reserve";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return errno_error("cannot create " + path, errno);
+    int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+    ::close(fd);
+    if (err != 0) {
+        ::unlink(path.c_str());
+        return errno_error("cannot reserve room for the custody log in " + path, err);
+    }
+    return ok();
+}
+
+bool release_custody_reserve(const CaseDatabase& db) {
+    const std::string path = db.path().string() + ".reserve";
+    return ::unlink(path.c_str()) == 0;
+}
+
 Expected<CustodyEvent> CustodyLog::append(const Operator& who, std::string_view action,
                                           const std::string& detail_json) {
+    auto event = append_once(who, action, detail_json);
+    // The output drive is full: give up the reserve kept for this and try once more, so
+    // that the log still says what happened.
+    if (!event && event.error().kind == ErrorKind::NoSpace && release_custody_reserve(db_))
+        event = append_once(who, action, detail_json);
+    return event;
+}
+
+Expected<CustodyEvent> CustodyLog::append_once(const Operator& who, std::string_view action,
+                                               const std::string& detail_json) {
     json detail = json::object();
     if (!detail_json.empty()) {
         detail = json::parse(detail_json, nullptr, false);
@@ -110,6 +140,15 @@ Expected<CustodyEvent> CustodyLog::append(const Operator& who, std::string_view 
     }
     if (!detail.contains("clock")) detail["clock"] = json::parse(appliance_clock().json());
     sqlite3* db = db_.handle();
+    // The case database runs WAL with synchronous=NORMAL, where a commit can be lost to a
+    // power cut until the next checkpoint. A custody event must be on disk when it is
+    // reported, so its commit syncs the WAL (FULL); bulk triage rows stay batched.
+    if (auto s = exec(db, "PRAGMA synchronous=FULL", "cannot make a custody event durable"); !s)
+        return s.error();
+    struct NormalAgain {
+        sqlite3* db;
+        ~NormalAgain() { sqlite3_exec(db, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr); }
+    } normal_again{db};
     if (auto s = exec(db, "BEGIN IMMEDIATE", "cannot start a custody event"); !s) return s.error();
     auto fail = [&](const std::string& what) {
         Error e = sql_error(db, what + " in " + db_.path().string());

@@ -1,19 +1,38 @@
 // The Sleuth Kit over our Source: volume systems, file systems, directory entries.
+//
+// TSK parses hostile bytes, so it runs only in parser workers (walk_worker.hpp): one
+// worker reads the volume system, then one per file system lists it and reads its files'
+// content. The supervisor (this process) serves their reads from the Source, runs the
+// scanners on the content they send, and hands everything to the WalkSink. A worker that
+// crashes, hangs or runs out of memory costs what it was doing at that moment: the
+// supervisor records it against the partition or file and carries on, reading the files
+// it had not reached in a fresh worker.
 #include <tsk/libtsk.h>
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "exhibit/file_walk.hpp"
 #include "triage/scan_pool.hpp"
+#include "triage/walk_messages.hpp"
+#include "triage/walk_worker.hpp"
 
 namespace exhibit {
 
 namespace {
+
+using triage_detail::Frame;
+using triage_detail::MessageType;
+using triage_detail::WalkWorker;
+using triage_detail::WorkerLimits;
+using triage_detail::WorkerSide;
+using namespace triage_detail;  // the message codec
 
 // TSK_IMG_INFO must come first: TSK casts our struct to it (tsk_img_open_external).
 struct ExternalImage {
@@ -87,23 +106,22 @@ struct PendingFile {
     std::uint64_t ordinal;
 };
 
-// What the directory-walk callback needs.
+// What the directory-walk callback needs (in the worker).
 struct WalkContext {
-    WalkSink* sink;
-    std::uint64_t* next_ordinal;  // across the whole walk
+    WorkerSide* side;
+    std::uint64_t* next_ordinal;  // the supervisor numbers entries the same way
     std::vector<PendingFile>* pending;
     int file_system;
     bool ntfs;
-    JobProgress* progress;
-    const std::atomic<bool>* cancel;
     bool read_content;
+    const WalkOptions* options;
 
     void emit(const FileEntry& e) {
+        if (options->worker_test_hook) options->worker_test_hook("listing", e);
         bool content = read_content && has_own_content(e);
         std::uint64_t ordinal = (*next_ordinal)++;
-        sink->entry(ordinal, e, content);
+        side->send(MessageType::Entry, encode_entry(e, content));
         if (content) pending->push_back({e, ordinal});
-        progress->add_entries(1);
     }
 };
 
@@ -166,7 +184,7 @@ void add_ntfs_streams(TSK_FS_FILE* file, const FileEntry& entry, WalkContext& ct
 
 TSK_WALK_RET_ENUM on_entry(TSK_FS_FILE* file, const char* parent, void* data) {
     auto* ctx = static_cast<WalkContext*>(data);
-    if (ctx->cancel->load(std::memory_order_relaxed)) return TSK_WALK_STOP;
+    if (ctx->side->cancelled()) return TSK_WALK_STOP;
     if (!file->name || TSK_FS_ISDOT(file->name->name)) return TSK_WALK_CONT;
     FileEntry entry = entry_for(file, parent, ctx->file_system);
     if (ctx->read_content && has_own_content(entry)) entry.first_block = first_block(file, entry);
@@ -236,41 +254,67 @@ struct FileCloser {
 };
 using TskFile = std::unique_ptr<TSK_FS_FILE, FileCloser>;
 
-// Reads each pending file once, in on-disk order, into the scan pool.
-void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
-                   triage_detail::ScanPool& pool, const WalkOptions& options, JobProgress& progress,
-                   const std::atomic<bool>& cancel) {
-    // Where evidence usually is first (read_priority), then disk order within a rank.
-    std::sort(pending.begin(), pending.end(), [](const PendingFile& a, const PendingFile& b) {
+struct ImgCloser {
+    void operator()(TSK_IMG_INFO* i) const { tsk_img_close(i); }
+};
+
+// Where evidence usually is first (read_priority), then disk order within a rank.
+void sort_for_reading(std::vector<PendingFile>& files) {
+    std::sort(files.begin(), files.end(), [](const PendingFile& a, const PendingFile& b) {
         const int pa = read_priority(a.entry), pb = read_priority(b.entry);
         return pa != pb ? pa < pb : a.entry.first_block < b.entry.first_block;
     });
-    for (const PendingFile& p : pending) {
-        if (cancel.load(std::memory_order_relaxed)) break;
+}
+
+// ---- In the worker -----------------------------------------------------------------
+
+// TSK over the worker's source (its reads go to the supervisor).
+class WorkerImage {
+  public:
+    explicit WorkerImage(Source& source) {
+        std::memset(&image_.info, 0, sizeof image_.info);
+        image_.source = &source;
+        const auto& info = source.info();
+        img_.reset(tsk_img_open_external(&image_, static_cast<TSK_OFF_T>(info.size),
+                                         info.sector_size, read_source, close_source,
+                                         describe_source));
+    }
+    TSK_IMG_INFO* get() const { return img_.get(); }
+
+  private:
+    ExternalImage image_;
+    std::unique_ptr<TSK_IMG_INFO, ImgCloser> img_;
+};
+
+// Reads each file's content once, in the given order, and sends it.
+void send_contents(WorkerSide& side, TSK_FS_INFO* fs, const std::vector<PendingFile>& files,
+                   const WalkOptions& options) {
+    std::vector<std::byte> chunk(std::clamp<std::size_t>(options.chunk_size, 4096, 16u << 20));
+    auto* image = reinterpret_cast<ExternalImage*>(fs->img_info);
+    for (const PendingFile& p : files) {
+        if (side.cancelled()) break;
         const FileEntry& f = p.entry;
-        pool.begin_file(&f, p.ordinal);
+        side.send(MessageType::Begin, encode_begin(p.ordinal));
+        if (options.worker_test_hook) options.worker_test_hook("reading", f);
         TskFile file(tsk_fs_file_open_meta(fs, nullptr, f.meta_address));
         if (!file) {
-            pool.end_file(false, "cannot open inode " + std::to_string(f.meta_address) + ": " +
-                                     tsk_message());
-            progress.add_done(f.size);
+            side.send(MessageType::End,
+                      encode_end(false, "cannot open inode " + std::to_string(f.meta_address) +
+                                            ": " + tsk_message()));
             continue;
         }
         bool complete = true;
         std::string error;
-        auto* image = reinterpret_cast<ExternalImage*>(fs->img_info);
         const std::uint64_t failures_before = image->failed_reads;
         for (std::uint64_t offset = 0; offset < f.size;) {
-            if (cancel.load(std::memory_order_relaxed)) {
+            if (side.cancelled()) {
                 complete = false;
                 error = "the triage was cancelled after " + std::to_string(offset) + " of " +
                         std::to_string(f.size) + " bytes";
                 break;
             }
-            std::size_t want = static_cast<std::size_t>(
-                std::min<std::uint64_t>(options.chunk_size, f.size - offset));
-            // Read straight into the chunk the scanners get.
-            std::vector<std::byte> chunk(want);
+            std::size_t want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), f.size - offset));
             auto* into = reinterpret_cast<char*>(chunk.data());
             ssize_t n = f.stream.empty()
                             ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset), into,
@@ -283,12 +327,9 @@ void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
                 complete = false;
                 error = "content unreadable at offset " + std::to_string(offset) + " of " +
                         std::to_string(f.size) + ": " + tsk_message();
-                progress.add_done(f.size - offset);  // given up: done, so the total is reached
                 break;
             }
-            chunk.resize(static_cast<std::size_t>(n));
-            pool.add_chunk(std::move(chunk));
-            progress.add_done(static_cast<std::uint64_t>(n));
+            side.send(MessageType::Chunk, {chunk.data(), static_cast<std::size_t>(n)});
             offset += static_cast<std::uint64_t>(n);
         }
         if (complete && image->failed_reads != failures_before) {
@@ -298,71 +339,350 @@ void read_contents(TSK_FS_INFO* fs, std::vector<PendingFile>& pending,
                         ", which holds part of this file";
             }
         }
-        pool.end_file(complete, std::move(error));
+        side.send(MessageType::End, encode_end(complete, error));
     }
-    pool.drain();  // workers hold pointers into `pending`
 }
 
-// What one walk carries from file system to file system.
-struct WalkState {
-    TSK_IMG_INFO* img;
-    WalkSink& sink;
-    const WalkOptions& options;
-    triage_detail::ScanPool* pool;
-    JobProgress& progress;
-    const std::atomic<bool>& cancel;
-    int file_systems = 0;
-    std::uint64_t next_ordinal = 0;
-};
+std::unique_ptr<TSK_FS_INFO, FsDeleter> open_fs(TSK_IMG_INFO* img, std::uint64_t offset) {
+    return std::unique_ptr<TSK_FS_INFO, FsDeleter>(
+        tsk_fs_open_img(img, static_cast<TSK_OFF_T>(offset), TSK_FS_TYPE_DETECT));
+}
 
-// Opens and walks the file system at `offset`; failures go to the sink, not returned.
-void walk_one(WalkState& w, int volume, std::uint64_t offset) {
-    std::unique_ptr<TSK_FS_INFO, FsDeleter> fs(
-        tsk_fs_open_img(w.img, static_cast<TSK_OFF_T>(offset), TSK_FS_TYPE_DETECT));
+std::string where(int volume, std::uint64_t offset) {
+    return "byte " + std::to_string(offset) +
+           (volume >= 0 ? " (partition " + std::to_string(volume) + ")" : "");
+}
+
+// Worker task: the volume system, when the source has one.
+void list_volumes(WorkerSide& side) {
+    WorkerImage img(side.source());
+    if (!img.get()) return;
+    std::unique_ptr<TSK_VS_INFO, VsDeleter> vs(tsk_vs_open(img.get(), 0, TSK_VS_TYPE_DETECT));
+    if (!vs) return;
+    std::vector<VolumeEntry> volumes;
+    for (TSK_PNUM_T i = 0; i < vs->part_count; ++i) {
+        const TSK_VS_PART_INFO* part = tsk_vs_part_get(vs.get(), i);
+        if (!part) continue;
+        VolumeEntry v;
+        v.index = static_cast<int>(part->addr);
+        v.offset = static_cast<std::uint64_t>(part->start) * vs->block_size;
+        v.length = static_cast<std::uint64_t>(part->len) * vs->block_size;
+        v.description = part->desc ? part->desc : "";
+        v.allocated = (part->flags & TSK_VS_PART_FLAG_ALLOC) != 0;
+        v.is_table = (part->flags & TSK_VS_PART_FLAG_META) != 0;
+        volumes.push_back(v);
+    }
+    side.send(MessageType::VolumeSystem,
+              encode_volume_system(tsk_vs_type_toname(vs->vstype), volumes));
+}
+
+// Worker task: open the file system at `offset`, list it, then read its files' content.
+void walk_file_system(WorkerSide& side, int volume, std::uint64_t offset, int index,
+                      std::uint64_t first_ordinal, const WalkOptions& options) {
+    WorkerImage img(side.source());
+    auto fs = img.get() ? open_fs(img.get(), offset) : nullptr;
     if (!fs) {
-        w.sink.error({volume, offset,
-                      "no file system TSK can open at byte " + std::to_string(offset) +
-                          (volume >= 0 ? " (partition " + std::to_string(volume) + ")" : "") +
-                          ": " + tsk_message()});
+        side.send(MessageType::WalkError,
+                  encode_walk_error({volume, offset,
+                                     "no file system TSK can open at " + where(volume, offset) +
+                                         ": " + tsk_message()}));
         return;
     }
     FileSystemEntry fse;
     fse.volume = volume;
     fse.offset = offset;
-    const char* type = tsk_fs_type_toname(fs->ftype);  // TSK's static table
-    fse.type = type;
+    fse.type = tsk_fs_type_toname(fs->ftype);
     fse.block_size = fs->block_size;
     fse.block_count = static_cast<std::uint64_t>(fs->block_count);
-    const int index = w.file_systems++;
-    w.sink.file_system(index, fse);
-    w.progress.set_location(type, volume, offset);
-    w.progress.set_stage("listing");
+    side.send(MessageType::FileSystem, encode_file_system(fse));
 
     std::vector<PendingFile> pending;
-    WalkContext ctx{&w.sink,
-                    &w.next_ordinal,
+    std::uint64_t next_ordinal = first_ordinal;
+    WalkContext ctx{&side,
+                    &next_ordinal,
                     &pending,
                     index,
                     TSK_FS_TYPE_ISNTFS(fs->ftype) != 0,
-                    &w.progress,
-                    &w.cancel,
-                    w.options.read_content && w.pool != nullptr};
+                    options.read_content,
+                    &options};
     auto flags = static_cast<TSK_FS_DIR_WALK_FLAG_ENUM>(
         TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC | TSK_FS_DIR_WALK_FLAG_RECURSE);
-    if (tsk_fs_dir_walk(fs.get(), fs->root_inum, flags, on_entry, &ctx) != 0 && !w.cancel.load()) {
-        w.sink.error({volume, offset,
-                      "the " + fse.type + " file system at byte " + std::to_string(offset) +
-                          " failed part-way: " + tsk_message()});
+    if (tsk_fs_dir_walk(fs.get(), fs->root_inum, flags, on_entry, &ctx) != 0 && !side.cancelled()) {
+        side.send(
+            MessageType::WalkError,
+            encode_walk_error({volume, offset,
+                               "the " + fse.type + " file system at byte " +
+                                   std::to_string(offset) + " failed part-way: " + tsk_message()}));
     }
-    if (pending.empty() || w.cancel.load()) return;
+    if (side.cancelled()) return;
     std::uint64_t bytes = 0;
     for (const auto& p : pending)
         bytes += p.entry.size;
-    w.progress.add_files_total(pending.size());
-    w.progress.add_total(bytes);
-    w.progress.set_stage("reading");
-    read_contents(fs.get(), pending, *w.pool, w.options, w.progress, w.cancel);
+    side.send(MessageType::ListingDone, encode_listing_done(pending.size(), bytes));
+    sort_for_reading(pending);
+    send_contents(side, fs.get(), pending, options);
 }
+
+// Worker task: read the content of files a failed worker had not reached.
+void read_remaining(WorkerSide& side, std::uint64_t offset, const std::vector<PendingFile>& files,
+                    const WalkOptions& options) {
+    WorkerImage img(side.source());
+    auto fs = img.get() ? open_fs(img.get(), offset) : nullptr;
+    if (!fs) return;  // the supervisor marks every file not read
+    send_contents(side, fs.get(), files, options);
+}
+
+// ---- In the supervisor ---------------------------------------------------------------
+
+// One file system's files awaiting content, kept until the scan pool is drained (the
+// pool holds pointers to them).
+struct FileSystemWork {
+    int volume = -1;
+    std::uint64_t offset = 0;
+    int index = -1;  // once the worker opened it
+    std::string type;
+    bool listed = false;
+    std::uint64_t entries = 0;
+    std::string last_path;
+    std::map<std::uint64_t, FileEntry> awaiting;  // ordinal -> entry, content not yet in
+    std::map<std::uint64_t, FileEntry> finished;
+};
+
+class Supervisor {
+  public:
+    Supervisor(Source& source, WalkSink& sink, const WalkOptions& options,
+               triage_detail::ScanPool* pool, JobProgress& progress,
+               const std::atomic<bool>& cancel)
+        : source_(source),
+          sink_(sink),
+          options_(options),
+          pool_(pool),
+          progress_(progress),
+          cancel_(cancel) {
+        limits_.memory = options.worker_memory;
+        limits_.stall = options.worker_stall;
+    }
+
+    Status run() {
+        std::optional<VolumeSystemMessage> volumes;
+        bool clean = run_worker([](WorkerSide& side) { list_volumes(side); },
+                                [&](const Frame& f) {
+                                    if (f.type != MessageType::VolumeSystem || volumes)
+                                        return false;
+                                    auto m = decode_volume_system(f.payload);
+                                    if (!m) return false;
+                                    volumes = std::move(*m);
+                                    return true;
+                                });
+        if (!clean && !cancel_.load()) {
+            sink_.error({-1, 0,
+                         "the parser worker reading the volume system " + outcome_ +
+                             "; the source is walked as one file system"});
+            volumes.reset();
+        }
+        if (!volumes) {
+            if (!cancel_.load()) walk_one(-1, 0);
+        } else {
+            sink_.volume_system(volumes->type, volumes->volumes);
+            for (const auto& v : volumes->volumes) {
+                if (cancel_.load()) break;
+                if (v.allocated) walk_one(v.index, v.offset);
+            }
+        }
+        if (cancel_.load())
+            return make_error(ErrorKind::Cancelled, "the operator cancelled the file-system walk");
+        return ok();
+    }
+
+  private:
+    // Runs one worker to its end, handing each frame to `handle` (false: the frame was not
+    // one this task sends, and the worker is stopped). True when it ended cleanly.
+    template <typename Handle>
+    bool run_worker(const WalkWorker::Body& body, Handle handle) {
+        static_assert(std::is_invocable_r_v<bool, Handle, Frame&>);
+        auto worker = WalkWorker::start(source_, limits_, body);
+        if (!worker) {
+            outcome_ = "could not start: " + worker.error().message;
+            return false;
+        }
+        bool done = false;
+        while (auto frame = (*worker)->next(cancel_)) {
+            if (frame->type == MessageType::Done) {
+                done = true;
+            } else if (done || !handle(*frame)) {
+                (*worker)->kill("was stopped for sending a message out of turn");
+                break;
+            }
+        }
+        outcome_ = (*worker)->outcome();
+        return (*worker)->ended_cleanly();
+    }
+
+    // Frames of a file system's listing and content. False when out of turn.
+    bool on_frame(FileSystemWork& w, Frame& f) {
+        switch (f.type) {
+            case MessageType::FileSystem: {
+                auto fs = decode_file_system(f.payload);
+                if (!fs || w.index >= 0 || fs->volume != w.volume || fs->offset != w.offset)
+                    return false;
+                w.index = file_systems_++;
+                // The progress snapshot keeps the name's pointer: TSK's static one.
+                const char* type = tsk_fs_type_toname(tsk_fs_type_toid(fs->type.c_str()));
+                w.type = fs->type = type;
+                sink_.file_system(w.index, *fs);
+                progress_.set_location(type, w.volume, w.offset);
+                progress_.set_stage("listing");
+                return true;
+            }
+            case MessageType::WalkError: {
+                auto e = decode_walk_error(f.payload);
+                if (!e) return false;
+                sink_.error(*e);
+                return true;
+            }
+            case MessageType::Entry: {
+                auto m = decode_entry(f.payload);
+                if (!m || w.index < 0 || w.listed || m->entry.file_system != w.index) return false;
+                if (m->content_follows && (!pool_ || !has_own_content(m->entry))) return false;
+                const std::uint64_t ordinal = next_ordinal_++;
+                sink_.entry(ordinal, m->entry, m->content_follows);
+                progress_.add_entries(1);
+                ++w.entries;
+                w.last_path = m->entry.path;
+                if (m->content_follows) w.awaiting.emplace(ordinal, std::move(m->entry));
+                return true;
+            }
+            case MessageType::ListingDone: {
+                if (w.index < 0 || w.listed || !decode_listing_done(f.payload)) return false;
+                w.listed = true;
+                std::uint64_t bytes = 0;
+                for (const auto& [ordinal, e] : w.awaiting)
+                    bytes += e.size;
+                progress_.add_files_total(w.awaiting.size());
+                progress_.add_total(bytes);
+                progress_.set_stage("reading");
+                return true;
+            }
+            case MessageType::Begin: {
+                auto ordinal = decode_begin(f.payload);
+                if (!ordinal || current_ || !w.listed) return false;
+                auto it = w.awaiting.find(*ordinal);
+                if (it == w.awaiting.end()) return false;
+                auto node = w.finished.insert(w.awaiting.extract(it)).position;
+                current_ = &node->second;
+                current_bytes_ = 0;
+                pool_->begin_file(current_, *ordinal);
+                return true;
+            }
+            case MessageType::Chunk: {
+                if (!current_ || f.payload.empty() ||
+                    current_bytes_ + f.payload.size() > current_->size) {
+                    return false;
+                }
+                current_bytes_ += f.payload.size();
+                progress_.add_done(f.payload.size());
+                pool_->add_chunk(std::move(f.payload));
+                return true;
+            }
+            case MessageType::End: {
+                auto m = decode_end(f.payload);
+                if (!m || !current_ || (m->complete && current_bytes_ != current_->size))
+                    return false;
+                end_current(m->complete, std::move(m->error));
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    void end_current(bool complete, std::string error) {
+        if (current_bytes_ < current_->size) progress_.add_done(current_->size - current_bytes_);
+        pool_->end_file(complete, std::move(error));
+        current_ = nullptr;
+    }
+
+    // Walks the file system at `offset`; a failed worker costs what it was doing, and
+    // the files it had not reached are read by a fresh one.
+    void walk_one(int volume, std::uint64_t offset) {
+        FileSystemWork w;
+        w.volume = volume;
+        w.offset = offset;
+        const int index = file_systems_;
+        const std::uint64_t first = next_ordinal_;
+        auto handle = [&](Frame& f) { return on_frame(w, f); };
+        bool clean = run_worker(
+            [&](WorkerSide& side) {
+                walk_file_system(side, volume, offset, index, first, options_);
+            },
+            handle);
+        for (int restarts = 0; !clean && !cancel_.load(); ++restarts) {
+            const std::string failure = "the parser worker for the " +
+                                        (w.type.empty() ? std::string("file system") : w.type) +
+                                        " at " + where(volume, offset) + " " + outcome_;
+            if (current_) {
+                sink_.error({volume, offset, failure + " while reading " + current_->path});
+                end_current(false, "not read: " + failure + " while reading this file");
+            } else if (w.index < 0) {
+                sink_.error({volume, offset, failure + " while opening it"});
+            } else if (!w.listed) {
+                sink_.error(
+                    {volume, offset,
+                     failure + " while listing it, after " + std::to_string(w.entries) +
+                         " entries" +
+                         (w.last_path.empty() ? "" : " (the last was " + w.last_path + ")")});
+                w.listed = true;  // what was listed is all there will be
+                std::uint64_t bytes = 0;
+                for (const auto& [ordinal, e] : w.awaiting)
+                    bytes += e.size;
+                progress_.add_files_total(w.awaiting.size());
+                progress_.add_total(bytes);
+            } else {
+                sink_.error({volume, offset, failure});
+            }
+            if (w.awaiting.empty()) break;
+            if (restarts == kMaxRestarts) {
+                give_up(w, "not read: the parser worker for this file system failed " +
+                               std::to_string(kMaxRestarts + 1) + " times");
+                break;
+            }
+            std::vector<PendingFile> rest;
+            for (const auto& [ordinal, e] : w.awaiting)
+                rest.push_back({e, ordinal});
+            sort_for_reading(rest);
+            clean = run_worker(
+                [&](WorkerSide& side) { read_remaining(side, offset, rest, options_); }, handle);
+        }
+        if (!w.awaiting.empty() && !cancel_.load())
+            give_up(w, "not read: the parser worker ended without reading it");
+        if (pool_) pool_->drain();  // the pool points into w
+    }
+
+    // Every file still awaiting content ends unread, with `why`.
+    void give_up(FileSystemWork& w, const std::string& why) {
+        while (!w.awaiting.empty()) {
+            auto node = w.finished.insert(w.awaiting.extract(w.awaiting.begin())).position;
+            pool_->begin_file(&node->second, node->first);
+            current_ = &node->second;
+            current_bytes_ = 0;
+            end_current(false, why);
+        }
+    }
+
+    static constexpr int kMaxRestarts = 3;
+    Source& source_;
+    WalkSink& sink_;
+    const WalkOptions& options_;
+    triage_detail::ScanPool* pool_;
+    JobProgress& progress_;
+    const std::atomic<bool>& cancel_;
+    WorkerLimits limits_;
+    std::string outcome_;
+    int file_systems_ = 0;
+    std::uint64_t next_ordinal_ = 0;
+    const FileEntry* current_ = nullptr;
+    std::uint64_t current_bytes_ = 0;
+};
 
 // Gathers a streamed walk back into one WalkResult.
 class CollectingSink : public WalkSink {
@@ -402,22 +722,9 @@ class CollectingSink : public WalkSink {
 
 Status walk_file_systems(Source& source, JobProgress& progress, const std::atomic<bool>& cancel,
                          const WalkOptions& options, WalkSink& sink) {
-    auto image = std::make_unique<ExternalImage>();
-    std::memset(&image->info, 0, sizeof image->info);
-    image->source = &source;
-    const auto& info = source.info();
-    TSK_IMG_INFO* img =
-        tsk_img_open_external(image.get(), static_cast<TSK_OFF_T>(info.size), info.sector_size,
-                              read_source, close_source, describe_source);
-    if (!img) {
+    if (source.info().size == 0)
         return make_error(ErrorKind::Format,
-                          "TSK cannot read source " + info.path + ": " + tsk_message());
-    }
-    struct ImgCloser {
-        void operator()(TSK_IMG_INFO* i) const { tsk_img_close(i); }
-    };
-    std::unique_ptr<TSK_IMG_INFO, ImgCloser> img_guard(img);
-
+                          "TSK cannot read source " + source.info().path + ": it is empty");
     progress.begin_stage("listing", 0);
     std::unique_ptr<triage_detail::ScanPool> pool;
     if (options.read_content) {
@@ -428,35 +735,8 @@ Status walk_file_systems(Source& source, JobProgress& progress, const std::atomi
                 sink.content(ordinal, std::move(result));
             });
     }
-    WalkState w{img, sink, options, pool.get(), progress, cancel};
-    std::unique_ptr<TSK_VS_INFO, VsDeleter> vs(tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT));
-    if (!vs) {
-        tsk_error_reset();
-        walk_one(w, -1, 0);
-    } else {
-        std::vector<VolumeEntry> volumes;
-        for (TSK_PNUM_T i = 0; i < vs->part_count; ++i) {
-            const TSK_VS_PART_INFO* part = tsk_vs_part_get(vs.get(), i);
-            if (!part) continue;
-            VolumeEntry v;
-            v.index = static_cast<int>(part->addr);
-            v.offset = static_cast<std::uint64_t>(part->start) * vs->block_size;
-            v.length = static_cast<std::uint64_t>(part->len) * vs->block_size;
-            v.description = part->desc ? part->desc : "";
-            v.allocated = (part->flags & TSK_VS_PART_FLAG_ALLOC) != 0;
-            v.is_table = (part->flags & TSK_VS_PART_FLAG_META) != 0;
-            volumes.push_back(v);
-        }
-        sink.volume_system(tsk_vs_type_toname(vs->vstype), volumes);
-        for (const auto& v : volumes) {
-            if (cancel.load()) break;
-            if (v.allocated) walk_one(w, v.index, v.offset);
-        }
-    }
-    if (cancel.load()) {
-        return make_error(ErrorKind::Cancelled, "the operator cancelled the file-system walk");
-    }
-    return ok();
+    Supervisor supervisor(source, sink, options, pool.get(), progress, cancel);
+    return supervisor.run();
 }
 
 Expected<WalkResult> walk_file_systems(Source& source, JobProgress& progress,

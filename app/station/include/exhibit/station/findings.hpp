@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exhibit/case_db.hpp"
+#include "exhibit/station/timeline.hpp"
 
 namespace exhibit::station {
 
@@ -37,14 +38,17 @@ struct FindingsIndex {
     std::vector<FindingGroup> groups;  // only non-empty groups, most serious first
     std::vector<PartitionView> partitions;
     std::size_t deleted = 0;
+    std::vector<HitRow> hits_outside_files;  // hits the database ties to no listed file
+    Timeline modified, created;              // file activity, for the timeline view
 };
 
 // Arranges `files` (all from one run).
 FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id);
 
-// Opens the case database and indexes run `run_id` (the newest run when 0).
+// Opens the case database and indexes run `run_id` (the newest run when 0), each file
+// with its own hits. `read_only`: the database is never written (a sealed bundle's copy).
 Expected<FindingsIndex> load_findings(const std::filesystem::path& case_database,
-                                      std::int64_t run_id = 0);
+                                      std::int64_t run_id = 0, bool read_only = false);
 
 // The folder part of a path: "a/b/c.txt" -> "a/b", "c.txt" -> "".
 std::string parent_folder(const std::string& path);

@@ -7,7 +7,8 @@
 //   model.start();
 //   loop: model.frame(now); draw(model); ...
 //
-// Flow: SignIn -> Case -> Device -> Plan -> Running -> Findings. Each forward step has a
+// Flow: SignIn -> Case -> Device -> Plan -> Running -> Findings -> Seal; in the lab,
+// SignIn -> Review (a sealed bundle) -> Findings. Each forward step has a
 // blocker: an empty optional means it may be taken, else one sentence saying why not.
 // The rule that matters most: a job never starts on a device that is not protected unless
 // the operator has declared a hardware write-blocker (the override), which is recorded.
@@ -17,22 +18,27 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "exhibit/station/background.hpp"
+#include "exhibit/station/bundle_job.hpp"
 #include "exhibit/station/case_store.hpp"
 #include "exhibit/station/devices.hpp"
 #include "exhibit/station/estimate.hpp"
 #include "exhibit/station/findings.hpp"
 #include "exhibit/station/job.hpp"
+#include "exhibit/station/live_counts.hpp"
 #include "exhibit/station/matching.hpp"
+#include "exhibit/station/pictures.hpp"
 
 namespace exhibit::station {
 
-enum class Screen { SignIn, Case, Device, Plan, Running, Findings };
+// Review is the lab's: a sealed bundle opened and verified, its findings shown read-only.
+enum class Screen { SignIn, Case, Device, Plan, Running, Findings, Seal, Review };
 const char* to_string(Screen screen);
 std::optional<Screen> screen_from_string(const std::string& name);
 
@@ -49,7 +55,9 @@ struct StationConfig {
     std::filesystem::path sysfs_root = "/sys";
     std::vector<std::filesystem::path> image_files;  // offered beside attached devices
     bool watch_hotplug = true;
-    MatchingPlaces matching;  // empty places: nothing offered
+    MatchingPlaces matching;          // empty places: nothing offered
+    std::filesystem::path key_store;  // the appliance key; empty: ApplianceKey::default_store()
+    double live_poll_seconds = 1.0;   // how often the Running screen's counters are read
 };
 
 struct PlanChoice {
@@ -79,7 +87,9 @@ class StationModel {
     Screen screen() const { return screen_; }
     // Back one step, where that is allowed (never away from a running job).
     void go_back();
-    bool busy() const { return tasks_.busy() || job_.running(); }
+    bool busy() const {
+        return tasks_.busy() || picture_tasks_.busy() || job_.running() || bundle_job_.running();
+    }
     // Tests and scripted runs: waits for background work and the job to end, then runs
     // frame(). False on timeout.
     bool settle(std::chrono::milliseconds timeout);
@@ -138,18 +148,57 @@ class StationModel {
     const std::vector<float>& throughput() const { return throughput_; }  // MB/s samples
     void cancel_job();
     const std::optional<JobOutcome>& outcome() const { return outcome_; }
+    // Files recorded and hits by kind so far, polled from the case database on a worker
+    // about once a second while the job runs; the outcome's final figures once it ends.
+    const LiveCounts& live() const { return live_; }
+    int live_polls() const { return live_polls_; }  // polls that came back, for tests
 
     // --- Findings
     const FindingsIndex* findings() const { return findings_ ? &*findings_ : nullptr; }
     bool loading_findings() const { return loading_findings_; }
     void show_findings();
 
+    // --- Pictures (Findings): the device's pictures, thumbnails decoded on their own
+    // worker from content the engine reads back from the source, on request (the grid asks
+    // for the ones it shows). Blurred until the examiner reveals one: `reveal`.
+    struct PictureThumb {
+        bool loading = true;
+        Thumbnail sharp, blurred;
+        std::string error;  // why it cannot be shown
+    };
+    const std::vector<std::size_t>& pictures() const { return pictures_; }
+    // nullptr until requested; loading while the worker has it.
+    const PictureThumb* thumbnail(std::size_t file) const;
+    void request_thumbnail(std::size_t file);
+    PictureReveal reveal;
+    static constexpr int kThumbnailSide = 160;
+
+    // --- Seal: the case into a bundle on the output drive, then verified.
+    std::string seal_folder;  // where the bundle goes; empty: the plan's output or case folder
+    std::filesystem::path seal_destination() const;  // the bundle directory it would make
+    std::optional<std::string> seal_blocker() const;
+    void show_seal();
+    // Starts sealing when seal_blocker() allows it (the view asks for a hold first).
+    bool seal_case();
+    const BundleJob& bundle_job() const { return bundle_job_; }
+    const std::optional<BundleResult>& bundle_result() const { return bundle_result_; }
+    void cancel_bundle_job();
+    // The image's hashes when this job made one (to read aloud), else nullptr.
+    const AcquisitionResult* image_result() const;
+
+    // --- Review (lab): a sealed bundle, verified, its findings read-only.
+    std::string review_path;
+    std::optional<std::string> review_blocker() const;
+    void open_bundle();  // shows Review and starts verifying review_path
+    bool reviewing() const { return reviewing_; }
+    void review_findings();  // the bundle's own case database, opened read-only
+
     const CaseStore& case_store() const { return store_; }
     void record(std::string action, std::string detail);
 
   private:
     void load_recent_cases();
-    void load_findings_async();
+    void load_findings_async(std::filesystem::path db = {}, bool read_only = false);
     void on_devices(std::vector<DeviceEntry> list);
 
     StationConfig config_;
@@ -176,6 +225,10 @@ class StationModel {
     double last_sample_time_ = -1;
     std::uint64_t last_sample_bytes_ = 0;
     int last_sample_stage_ = -1;
+    LiveCounts live_;
+    bool live_polling_ = false;
+    double last_live_poll_ = -1;
+    int live_polls_ = 0;
 
     InstalledMatching installed_;
     bool loading_installed_ = false;
@@ -185,8 +238,19 @@ class StationModel {
     std::optional<FindingsIndex> findings_;
     bool loading_findings_ = false;
 
+    std::vector<std::size_t> pictures_;
+    std::map<std::size_t, PictureThumb> thumbs_;
+    std::deque<std::size_t> thumb_order_;  // oldest first, for evicting beyond a cap
+    std::string picture_source_, picture_blocker_;
+    std::filesystem::path image_dir_;  // where this job's image was written
+    BundleJob bundle_job_;
+    std::optional<BundleResult> bundle_result_;
+    bool reviewing_ = false;
+    std::filesystem::path reviewed_;  // the bundle under review
+
     DeviceMonitor monitor_;
     // Last: destroyed first, so no task outlives the state its completion touches.
+    BackgroundTasks picture_tasks_;
     BackgroundTasks tasks_;
 };
 
