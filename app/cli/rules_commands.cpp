@@ -151,11 +151,19 @@ void TriageMatchOptions::add_summary(nlohmann::json& j) const {
     if (!rules_) return;
     j["rules"] = rules_json(*rules_);
     std::lock_guard lock(stats_->mutex);
+    std::vector<std::string> notes;
+    for (const auto& n : stats_->notes)
+        notes.push_back(n.message);
     j["yara_scan"] = {{"files_scanned", stats_->files_scanned.load()},
                       {"bytes_scanned", stats_->bytes_scanned.load()},
                       {"files_truncated", stats_->files_truncated.load()},
                       {"scan_errors", stats_->scan_errors.load()},
-                      {"notes", stats_->notes}};
+                      {"notes", notes}};
+}
+
+Status TriageMatchOptions::store_notes(CaseDatabase& db, std::int64_t run_id) const {
+    if (!rules_) return ok();
+    return db.add_scan_notes(run_id, scan_notes(rules_.get(), stats_.get()));
 }
 
 void TriageMatchOptions::print_summary(std::ostream& out) const {
@@ -175,7 +183,7 @@ void TriageMatchOptions::print_summary(std::ostream& out) const {
     }
     std::lock_guard lock(stats_->mutex);
     for (const auto& n : stats_->notes)
-        out << "note: " << n << "\n";
+        out << "note: " << n.message << "\n";
 }
 
 void RulesCommands::add_to(CLI::App& app) {

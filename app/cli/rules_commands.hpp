@@ -5,7 +5,8 @@
 //   TriageMatchOptions match;   // must outlive app.parse()
 //   match.add_to(*triage_subcommand);
 //   if (int rc = match.prepare(walk_options); rc != kOk) return rc;   // after parsing
-//   match.add_summary(json) / match.print_summary(std::cout)          // after the run
+//   match.store_notes(db, run.id)                                     // after the run
+//   match.add_summary(json) / match.print_summary(std::cout)
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "exhibit/case_db.hpp"
 #include "exhibit/file_walk.hpp"
 #include "exhibit/rules.hpp"
 
@@ -32,6 +34,8 @@ class TriageMatchOptions {
     // Returns an exit code: kOk, or the code of an error already reported on stderr.
     int prepare(WalkOptions& options, bool quiet);
     void add_summary(nlohmann::json& j) const;
+    // Keeps the rule files left out and the scan's notes with the run in the database.
+    Status store_notes(CaseDatabase& db, std::int64_t run_id) const;
     void print_summary(std::ostream& out) const;
 
   private:

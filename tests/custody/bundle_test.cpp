@@ -209,6 +209,28 @@ TEST_CASE("tamper: a byte flipped in the acquisition record", "[bundle][tamper]"
     expect_caught(b, "manifest: data/image/image.acquisition.json: SHA-256 is");
 }
 
+TEST_CASE("tamper: an acquisition record naming an image outside the bag", "[bundle][tamper]") {
+    Bundle b;
+    make_bundle(b);
+    // The image moved out of the bag and the record pointed at it: verify must not read
+    // (and vouch for) a file the bag does not hold.
+    fs::copy_file(b.bundle / "data/image/image.raw", b.dir / "outside.raw");
+    const fs::path record = b.bundle / "data/image/image.acquisition.json";
+    std::ifstream in(record);
+    auto j = nlohmann::json::parse(in);
+    in.close();
+    j["outputs"][0] = "../../../outside.raw";
+    write_text(record, j.dump(2));
+    auto v = verify(b);
+    INFO(failures(v));
+    CHECK_THAT(failures(v),
+               Catch::Contains("image: data/image/image.acquisition.json names its image as "
+                               "\"../../../outside.raw\", which is not a payload file beside it"));
+    for (const auto& c : v.checks)
+        CHECK_FALSE((c.name == "image" && c.ok));
+    CHECK(b.source_seal->unchanged());
+}
+
 TEST_CASE("tamper: a byte flipped in case.sqlite", "[bundle][tamper]") {
     Bundle b;
     make_bundle(b);

@@ -88,6 +88,22 @@ TEST_CASE("a bad term is reported with its line number", "[keywords]") {
     CHECK_THAT(m, !Catch::Contains("line 5"));
 }
 
+TEST_CASE("a regex term cannot end early and add rules of its own", "[keywords]") {
+    TempDir dir;
+    // Found by fuzz_keywords: the text after an inner '/' went into the generated YARA
+    // source as rule syntax, here a second rule that matches every file.
+    fs::path list = write_list(dir, "fine\n/a/ condition: $k } rule extra { strings: $k = /b/\n");
+    auto terms = read_keyword_list(list);
+    REQUIRE_FALSE(terms);
+    CHECK_THAT(terms.error().message, Catch::Contains(list.string() + " line 2"));
+    CHECK_THAT(terms.error().message, Catch::Contains("write an inner slash as \\/"));
+    // An escaped slash is fine, an escaped closing slash is not.
+    auto escaped = read_keyword_list(write_list(dir, "/path\\/to\\/secret/\n"));
+    REQUIRE(escaped);
+    CHECK((*escaped)[0].term == "/path\\/to\\/secret/");
+    CHECK_FALSE(read_keyword_list(write_list(dir, "/ends-in-escape\\/\n")));
+}
+
 TEST_CASE("keywords match case-insensitively as ASCII and UTF-16LE, with offsets and context",
           "[keywords]") {
     TempDir dir;

@@ -215,3 +215,58 @@ TEST_CASE("rules check reports each file; bad input is one sentence and a non-ze
     CHECK(size.exit_code == 2);
     CHECK_THAT(size.out, Catch::Contains("--yara-max-size"));
 }
+
+TEST_CASE("triage keeps its scan notes in the case database: truncated files, left-out rules",
+          "[yara][triage]") {
+    TempDir dir;
+    // A small FAT image with one 3000-byte file, the needle at byte 2500 (past 1K).
+    auto made = run("cd " + sh_quote(dir.path().string()) +
+                        " && mkfs.vfat -C usb.img 1024 >/dev/null && head -c 2500 /dev/zero > "
+                        "big.bin && printf needle >> big.bin && head -c 494 /dev/zero >> big.bin "
+                        "&& MTOOLS_SKIP_CHECK=1 mcopy -i usb.img big.bin ::/",
+                    true);
+    INFO(made.out);
+    REQUIRE(made.exit_code == 0);
+    SourceSeal seal({dir / "usb.img"});
+    fs::create_directories(dir / "pack");
+    std::ofstream(dir / "pack/needle.yar") << "rule needle { strings: $a = \"needle\" "
+                                              "condition: $a }\n";
+    std::ofstream(dir / "pack/broken.yar") << "rule broken {\n condition: no_such_thing }\n";
+    const fs::path db = dir / "case.sqlite";
+    auto t = run_cli(dir, "triage " + sh_quote((dir / "usb.img").string()) + " --case-db " +
+                              sh_quote(db.string()) + " --rules " +
+                              sh_quote((dir / "pack").string()) + " --yara-max-size 1K --json");
+    INFO(t.out);
+    REQUIRE(t.exit_code == 0);
+    CHECK(seal.unchanged());
+
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> owner(raw, sqlite3_close);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(raw,
+                               "SELECT run_id, kind, path, message FROM scan_notes ORDER BY id", -1,
+                               &s, nullptr) == SQLITE_OK);
+    std::vector<std::array<std::string, 4>> rows;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        std::array<std::string, 4> r;
+        for (int c = 0; c < 4; ++c) {
+            auto* v = sqlite3_column_text(s, c);
+            r[static_cast<std::size_t>(c)] = v ? reinterpret_cast<const char*>(v) : "";
+        }
+        rows.push_back(r);
+    }
+    sqlite3_finalize(s);
+    REQUIRE(rows.size() == 2);
+    const std::string run = std::to_string(nlohmann::json::parse(t.out)["run"].get<int>());
+    CHECK(rows[0][0] == run);
+    CHECK(rows[0][1] == "rule-file");
+    CHECK(rows[0][2] == (dir / "pack/broken.yar").string());
+    CHECK_THAT(rows[0][3], Catch::Contains("broken.yar does not compile and was left out: line 2"));
+    CHECK(rows[1][0] == run);
+    CHECK(rows[1][1] == "yara-truncated");
+    CHECK_THAT(rows[1][2], Catch::EndsWith("big.bin") || Catch::EndsWith("BIG.BIN"));
+    CHECK_THAT(rows[1][3], Catch::Contains("first 1024 of 3000 bytes"));
+    // The needle past the limit was not found, and the summary says why.
+    CHECK(nlohmann::json::parse(t.out)["yara_scan"]["files_truncated"] == 1);
+}

@@ -185,8 +185,55 @@ TEST_CASE("files larger than the limit are scanned up to it and the skip is reco
     CHECK(d["file_size"] == 40000);
     CHECK(stats->files_truncated == 1);
     REQUIRE(stats->notes.size() == 1);
-    CHECK_THAT(stats->notes[0],
+    CHECK_THAT(stats->notes[0].message,
                Catch::Contains("/Users/alice/big.bin") && Catch::Contains("first 20000 of 40000"));
+    CHECK(stats->notes[0].kind == "yara-truncated");
+    CHECK(stats->notes[0].path == "/Users/alice/big.bin");
     // Under the limit: both.
     CHECK(scan(rules, "big.bin", bytes).size() == 2);
+}
+
+TEST_CASE("the rule cache covers files pulled in by include, nested ones too", "[yara][packs]") {
+    TempDir dir;
+    write(dir / "pack/main.yar",
+          "include \"../lib/needle.inc\"\nrule main_rule { condition: needle_rule }\n");
+    write(dir / "lib/needle.inc",
+          "include \"deeper.inc\"\n"
+          "rule needle_rule { strings: $a = \"needle-one\" condition: $a and deeper }\n");
+    write(dir / "lib/deeper.inc", "rule deeper { condition: true }\n");
+    RuleSetOptions o{.packs = {dir / "pack"}, .keywords = {}, .cache_dir = dir / "cache"};
+    auto first = build_ok(o);
+    CHECK_FALSE(first->from_cache());
+    CHECK(first->failed_files() == 0);
+    auto names = [](const std::vector<Hit>& hits) {
+        std::set<std::string> out;
+        for (const auto& h : hits)
+            out.insert(h.name);
+        return out;
+    };
+    CHECK(names(scan(first, "a.bin", "xx needle-one xx")).count("main_rule") == 1);
+    auto second = build_ok(o);
+    CHECK(second->from_cache());
+
+    // The included file changes, the pack's own files do not: the cache must not answer.
+    write(dir / "lib/needle.inc",
+          "include \"deeper.inc\"\n"
+          "rule needle_rule { strings: $a = \"needle-two\" condition: $a and deeper }\n");
+    auto third = build_ok(o);
+    CHECK_FALSE(third->from_cache());
+    CHECK(names(scan(third, "a.bin", "xx needle-one xx")).count("main_rule") == 0);
+    CHECK(names(scan(third, "a.bin", "xx needle-two xx")).count("main_rule") == 1);
+    CHECK(build_ok(o)->from_cache());  // the fresh compile was cached in turn
+
+    // A change two includes deep counts as well.
+    write(dir / "lib/deeper.inc", "rule deeper { condition: false }\n");
+    auto fourth = build_ok(o);
+    CHECK_FALSE(fourth->from_cache());
+    CHECK(names(scan(fourth, "a.bin", "xx needle-two xx")).count("main_rule") == 0);
+
+    // An include that is gone: recompiled, and the file is reported as failing.
+    fs::remove(dir / "lib/deeper.inc");
+    auto fifth = build_ok(o);
+    CHECK_FALSE(fifth->from_cache());
+    CHECK(fifth->failed_files() == 1);
 }

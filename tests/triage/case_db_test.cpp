@@ -253,3 +253,33 @@ TEST_CASE("hits and hash-set verdicts are stored against their file", "[casedb]"
                                           R"({"strings":[{"id":"$magic","offset":12}]}|)",
                                           "Users/jd/wallet.dat|keyword|bluebird|-|{}|"});
 }
+
+TEST_CASE("scan notes are kept with their run and read back in order", "[casedb]") {
+    TempDir dir;
+    auto db = open_db(dir / "case.sqlite");
+    SourceInfo info;
+    info.path = "usb.img";
+    auto first = db->begin_run(info);
+    auto second = db->begin_run(info);
+    REQUIRE(first);
+    REQUIRE(second);
+    REQUIRE(db->add_scan_notes(*first, {{"rule-file", "/rules/bad.yar", "bad.yar was left out"},
+                                        {"yara-truncated", "/big.bin", "/big.bin: first 1 of 2"}}));
+    REQUIRE(db->add_scan_notes(*second, {{"yara-error", "/slow.bin", "timed out"}}));
+    REQUIRE(db->add_scan_notes(*second, {}));
+    auto notes = db->scan_notes(*first);
+    REQUIRE(notes);
+    REQUIRE(notes->size() == 2);
+    CHECK((*notes)[0].run_id == *first);
+    CHECK((*notes)[0].note.kind == "rule-file");
+    CHECK((*notes)[0].note.path == "/rules/bad.yar");
+    CHECK((*notes)[1].note.message == "/big.bin: first 1 of 2");
+    auto all = db->scan_notes();
+    REQUIRE(all);
+    REQUIRE(all->size() == 3);
+    CHECK((*all)[2].run_id == *second);
+    CHECK((*all)[2].note.kind == "yara-error");
+    // A note for a run that does not exist is refused by the foreign key.
+    CHECK_FALSE(db->add_scan_notes(*second + 100, {{"yara-error", "/x", "y"}}));
+    CHECK(db->scan_notes()->size() == 3);
+}

@@ -39,13 +39,19 @@ Expected<std::vector<CaseSummary>> CaseStore::recent(std::size_t limit) const {
         if (doc.is_discarded() || !doc.is_object()) continue;
         CaseSummary s;
         s.folder = entry.path();
-        s.details.case_ref = doc.value("case", "");
-        s.details.exhibit_ref = doc.value("exhibit", "");
-        s.details.warrant_ref = doc.value("warrant", "");
-        s.details.location = doc.value("location", "");
-        s.details.notes = doc.value("notes", "");
-        s.operator_name = doc.value("operator", "");
-        s.updated = doc.value("updated", "");
+        // A field of another type reads as empty (json::value() would throw).
+        auto text = [&doc](const char* key) {
+            auto field = doc.find(key);
+            return field != doc.end() && field->is_string() ? field->get<std::string>()
+                                                            : std::string();
+        };
+        s.details.case_ref = text("case");
+        s.details.exhibit_ref = text("exhibit");
+        s.details.warrant_ref = text("warrant");
+        s.details.location = text("location");
+        s.details.notes = text("notes");
+        s.operator_name = text("operator");
+        s.updated = text("updated");
         if (s.details.case_ref.empty()) continue;
         cases.push_back(std::move(s));
     }

@@ -32,7 +32,7 @@ struct sqlite3;
 namespace exhibit {
 
 // The current schema version (PRAGMA user_version after open).
-inline constexpr int kCaseSchemaVersion = 4;
+inline constexpr int kCaseSchemaVersion = 5;
 
 struct FileFilter {
     bool deleted_only = false;
@@ -90,6 +90,11 @@ struct ScanErrorRow {
     WalkError error;
 };
 
+struct ScanNoteRow {
+    std::int64_t id = 0, run_id = 0;
+    ScanNote note;
+};
+
 // A hit joined to its file (file_id 0 and an empty path for hits outside any file).
 struct HitRow {
     std::int64_t id = 0, run_id = 0, file_id = 0;
@@ -126,6 +131,9 @@ class CaseDatabase {
     Expected<std::vector<FileRow>> files(const FileFilter& filter) const;
     Expected<std::vector<TriageRun>> runs() const;
     Expected<TriageRun> run(std::int64_t run_id) const;
+    // Keeps what the run's scans could not do in full (scan_notes table), in one
+    // transaction.
+    Status add_scan_notes(std::int64_t run_id, const std::vector<ScanNote>& notes);
     // Hits of one run by kind ("hashset", "yara", "keyword"); kinds without hits absent.
     Expected<std::map<std::string, std::uint64_t>> hit_counts(std::int64_t run_id) const;
 
@@ -143,6 +151,7 @@ class CaseDatabase {
         std::optional<std::int64_t> run_id = {}) const;
     Expected<std::vector<ScanErrorRow>> scan_errors(std::optional<std::int64_t> run_id = {}) const;
     Expected<std::vector<HitRow>> hits(std::optional<std::int64_t> run_id = {}) const;
+    Expected<std::vector<ScanNoteRow>> scan_notes(std::optional<std::int64_t> run_id = {}) const;
 
   private:
     friend Expected<TriageRun> triage_source(Source&, CaseDatabase&, const WalkOptions&,

@@ -18,6 +18,9 @@
 // - Compiled rules are cached under `cache_dir` by the SHA-256 of the sorted (path,
 //   content) list of every rule file plus the keyword list and the YARA version, with
 //   yr_rules_save / yr_rules_load; a second build of the same sources is a cache hit.
+//   Files pulled in by `include` (resolved against the including file's directory) are
+//   listed with their SHA-256 beside the cache entry and re-hashed on every load: a
+//   changed, added or removed included file makes the build compile afresh.
 // - Each pack's SHA-256 (`RulePackReport::sha256`) is the SHA-256 of its manifest: one
 //   line "<sha256 of file>  <path in the pack>\n" per rule file, sorted by path, exactly
 //   what `sha256sum` prints, so a lab can recompute it with coreutils.
@@ -145,7 +148,7 @@ struct YaraScanStats {
     std::atomic<std::uint64_t> files_truncated{0};  // larger than max_bytes
     std::atomic<std::uint64_t> scan_errors{0};      // timeouts, too many matches, ...
     std::mutex mutex;
-    std::vector<std::string> notes;  // "path: scanned the first N of M bytes", errors
+    std::vector<ScanNote> notes;  // "path: scanned the first N of M bytes", errors
 };
 
 // One YR_SCANNER per worker over the shared rules, scanning the bytes the single read
@@ -156,5 +159,9 @@ struct YaraScanStats {
 ScannerFactory make_yara_scanner_factory(std::shared_ptr<const CompiledRules> rules,
                                          YaraScanOptions options,
                                          std::shared_ptr<YaraScanStats> stats);
+
+// What to keep with the run (CaseDatabase::add_scan_notes): the rule files left out of
+// `rules`, then the scan's notes from `stats` (either may be null).
+std::vector<ScanNote> scan_notes(const CompiledRules* rules, YaraScanStats* stats);
 
 }  // namespace exhibit

@@ -30,6 +30,16 @@ struct Hit {
     std::string detail;    // a JSON object: why it matched (matched hash, strings, offsets)
 };
 
+// Something a scan could not do in full, kept with its run (the case database's
+// scan_notes): a file YARA scanned only up to --yara-max-size ("yara-truncated"), a YARA
+// scan that failed or timed out ("yara-error"), a rule file left out because it does not
+// compile ("rule-file").
+struct ScanNote {
+    std::string kind;
+    std::string path;     // the evidence file (from the file-system root), or the rule file
+    std::string message;  // one sentence naming the file
+};
+
 // What the scanners found in one file's content.
 struct FileFindings {
     Hashes hashes;

@@ -24,6 +24,14 @@ bool is_hex64(const std::string& s) {
            });
 }
 
+// A string field of a JSON object the bag holds: empty when absent or of another type
+// (json::value() would throw on the wrong type, and a bag is untrusted input).
+std::string text_field(const json& j, const char* key) {
+    if (!j.is_object()) return {};
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> lines;
     std::size_t pos = 0;
@@ -68,7 +76,9 @@ std::map<std::string, std::string> parse_bag_info(const std::string& text) {
     std::string last;
     for (const auto& line : split_lines(text)) {
         if (!line.empty() && (line[0] == ' ' || line[0] == '\t') && !last.empty()) {
-            info[last] += " " + line.substr(line.find_first_not_of(" \t"));
+            // A continuation line (RFC 8493 2.2.2); one of blanks only adds nothing.
+            std::size_t start = line.find_first_not_of(" \t");
+            if (start != std::string::npos) info[last] += " " + line.substr(start);
             continue;
         }
         auto colon = line.find(':');
@@ -166,16 +176,25 @@ void check_images(const fs::path& bundle, const std::map<std::string, std::strin
             continue;
         }
         json r = json::parse(*text, nullptr, false);
-        if (r.is_discarded() || !r.contains("outputs") || !r["outputs"].is_array() ||
-            r["outputs"].empty() || !r.contains("hashes")) {
+        if (r.is_discarded() || !r.is_object() || !r.contains("outputs") ||
+            !r["outputs"].is_array() || r["outputs"].empty() || !r["outputs"][0].is_string() ||
+            !r.contains("hashes") || !r["hashes"].is_object()) {
             checks.fail("image", rel + " is not an acquisition record");
             continue;
         }
-        if (!r.value("complete", false)) {
+        if (auto c = r.find("complete"); c == r.end() || !c->is_boolean() || !c->get<bool>()) {
             checks.fail("image", rel + " records an acquisition that did not complete");
             continue;
         }
+        // The image is a file beside its record in the bag, never a path out of it.
         const std::string first = r["outputs"][0].get<std::string>();
+        const std::string dir = rel.substr(0, rel.rfind('/') + 1);
+        if (first.empty() || first.find('/') != std::string::npos || first == "." ||
+            first == ".." || !manifest.count(dir + first)) {
+            checks.fail("image", rel + " names its image as \"" + first +
+                                     "\", which is not a payload file beside it");
+            continue;
+        }
         const fs::path image = record_path.parent_path() / first;
         auto source = open_source(image);
         if (!source) {
@@ -183,9 +202,9 @@ void check_images(const fs::path& bundle, const std::map<std::string, std::strin
                                      " cannot be opened: " + source.error().message);
             continue;
         }
-        const std::string recorded[3] = {r["hashes"].value("md5", ""),
-                                         r["hashes"].value("sha1", ""),
-                                         r["hashes"].value("sha256", "")};
+        const std::string recorded[3] = {text_field(r["hashes"], "md5"),
+                                         text_field(r["hashes"], "sha1"),
+                                         text_field(r["hashes"], "sha256")};
         const SourceInfo& info = (*source)->info();
         if (info.ewf) {
             if (info.ewf->stored_md5 != recorded[0] || info.ewf->stored_sha1 != recorded[1]) {
@@ -378,12 +397,12 @@ BundleVerdict verify_bundle(const fs::path& bundle, const VerifyOptions& options
     } else {
         seal = json::parse(*seal_text, nullptr, false);
         if (seal.is_discarded() || !seal.is_object() ||
-            seal.value("format", "") != std::string(bag::kSealFormat)) {
+            text_field(seal, "format") != bag::kSealFormat) {
             checks.fail("seal", "seal.json is not an exhibit-seal-v1 document");
             seal = json();
         }
     }
-    const std::string sealed_head = seal.is_object() ? seal.value("chain_head", "") : "";
+    const std::string sealed_head = text_field(seal, "chain_head");
 
     // Custody chain, line by line, then against the seal and the case database copy.
     auto custody = bag::read_text(bundle / "data/custody.jsonl");
@@ -435,18 +454,18 @@ BundleVerdict verify_bundle(const fs::path& bundle, const VerifyOptions& options
     // The signature over the tag manifest and the chain head, then the key.
     std::string seal_fingerprint;
     if (seal.is_object()) {
-        const std::string pem = seal.value("public_key_pem", "");
+        const std::string pem = text_field(seal, "public_key_pem");
         auto fp = public_key_fingerprint(pem);
-        auto sig = base64_decode(seal.value("signature", ""));
+        auto sig = base64_decode(text_field(seal, "signature"));
         if (!fp) {
             checks.fail("seal", "seal.json: " + fp.error().message);
         } else if (!sig) {
             checks.fail("seal", "seal.json: " + sig.error().message);
         } else {
             seal_fingerprint = *fp;
-            if (seal.value("tagmanifest_sha256", "") != tagmanifest_sha) {
+            if (text_field(seal, "tagmanifest_sha256") != tagmanifest_sha) {
                 checks.fail("seal", "seal.json names tagmanifest SHA-256 " +
-                                        seal.value("tagmanifest_sha256", "") +
+                                        text_field(seal, "tagmanifest_sha256") +
                                         " but tagmanifest-sha256.txt hashes to " + tagmanifest_sha);
             }
             auto good = verify_ed25519(pem, seal_message(tagmanifest_sha, sealed_head), *sig);

@@ -169,6 +169,17 @@ const char* const kMigrations[] = {
     DROP TABLE triage_runs;
     ALTER TABLE triage_runs_v3 RENAME TO triage_runs;
     )sql",
+    // Version 5: what a run's scans could not do in full (scan_notes.cpp).
+    R"sql(
+    CREATE TABLE scan_notes (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES triage_runs(id),
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL
+    );
+    CREATE INDEX scan_notes_by_run ON scan_notes(run_id);
+    )sql",
 };
 
 // Owns a prepared statement; binds by position; steps.

@@ -100,13 +100,18 @@ Expected<std::unique_ptr<HashSetLibrary::Table>> open_table(const fs::path& path
     }
     auto size = static_cast<std::size_t>(st.st_size);
     const std::size_t width = digest_size(algorithm);
-    const std::size_t want =
-        sizeof(TableHeader) + expected_count * width + (expect_categories ? expected_count * 2 : 0);
-    if (size != want) {
+    const std::size_t per_entry = width + (expect_categories ? 2 : 0);
+    // A count from a damaged set.json must not wrap the size computed from it.
+    const bool fits =
+        size >= sizeof(TableHeader) && expected_count <= (size - sizeof(TableHeader)) / per_entry;
+    const std::size_t want = fits ? sizeof(TableHeader) + expected_count * per_entry : 0;
+    if (!fits || size != want) {
         ::close(fd);
-        return make_error(ErrorKind::Format, where + " is damaged: " + std::to_string(size) +
-                                                 " bytes where " + std::to_string(want) +
-                                                 " were written");
+        return make_error(ErrorKind::Format,
+                          where + " is damaged: " + std::to_string(size) + " bytes for " +
+                              std::to_string(expected_count) + " entries of " +
+                              std::to_string(per_entry) + " bytes and a " +
+                              std::to_string(sizeof(TableHeader)) + "-byte header");
     }
     void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
     int err = errno;

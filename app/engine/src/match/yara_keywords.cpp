@@ -113,6 +113,21 @@ Expected<std::vector<KeywordTerm>> read_keyword_list(const std::filesystem::path
                               "keyword list " + path.string() + " line " + std::to_string(number) +
                                   ": the regular expression // is empty");
         }
+        // The regex goes into the generated rule as written, so it must end at its closing
+        // slash: an inner '/' must be escaped, and the last one must not be.
+        for (std::size_t i = 1; regex && i + 1 < term.size(); ++i) {
+            if (term[i] == '\\') {
+                ++i;
+                if (i + 1 < term.size()) continue;
+            } else if (term[i] != '/') {
+                continue;
+            }
+            return make_error(ErrorKind::InvalidArgument,
+                              "keyword list " + path.string() + " line " + std::to_string(number) +
+                                  ": the regular expression " + term +
+                                  " has a '/' inside it or a '\\' before its closing '/' "
+                                  "(write an inner slash as \\/)");
+        }
         terms.push_back({number, term, regex});
     }
     if (in.bad()) return errno_error("cannot read the keyword list " + path.string(), errno);

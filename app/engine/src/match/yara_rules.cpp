@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "exhibit/hashing.hpp"
@@ -62,6 +64,42 @@ struct Messages {
     std::string main_file;  // messages from other (included) files name theirs
 };
 
+// Files pulled in by `include`, by the path they were read from: the SHA-256 of their
+// bytes, or empty when they could not be read. The cache key is computed before compiling,
+// so it cannot cover them; the cache report lists them and a load re-hashes each.
+struct Includes {
+    std::map<std::string, std::string> files;  // path read -> SHA-256, "" when unreadable
+    // libyara names an included file, when it includes others, by its name as written
+    // in the include; this maps that name to the path it was read from.
+    std::map<std::string, fs::path> read_as;
+};
+
+// Reads an included file relative to the file that includes it, recording it. The text
+// is handed to libyara, which frees it with free_include.
+const char* on_include(const char* include_name, const char* calling_file, const char*,
+                       void* user) {
+    auto& includes = *static_cast<Includes*>(user);
+    const std::string name = include_name ? include_name : "";
+    fs::path path(name);
+    if (path.is_relative() && calling_file && *calling_file) {
+        auto known = includes.read_as.find(calling_file);
+        fs::path from = known != includes.read_as.end() ? known->second : fs::path(calling_file);
+        path = from.parent_path() / path;
+    }
+    path = path.lexically_normal();
+    includes.read_as[name] = path;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    const bool read = in && !in.bad();
+    includes.files[path.string()] = read ? sha256_hex(text.str()) : "";
+    return read ? ::strdup(text.str().c_str()) : nullptr;
+}
+
+void free_include(const char* text, void*) {
+    std::free(const_cast<char*>(text));
+}
+
 void on_compiler_message(int level, const char* file_name, int line, const YR_RULE*,
                          const char* message, void* user) {
     auto* m = static_cast<Messages*>(user);
@@ -70,13 +108,14 @@ void on_compiler_message(int level, const char* file_name, int line, const YR_RU
     m->list.push_back({line, text, level == YARA_ERROR_LEVEL_WARNING});
 }
 
-Expected<Compiler> new_compiler(Messages* messages) {
+Expected<Compiler> new_compiler(Messages* messages, Includes* includes = nullptr) {
     YR_COMPILER* c = nullptr;
     if (yr_compiler_create(&c) != ERROR_SUCCESS) {
         return make_error(ErrorKind::Internal, "libyara cannot create a rule compiler");
     }
     Compiler compiler(c);
     yr_compiler_set_callback(c, on_compiler_message, messages);
+    if (includes) yr_compiler_set_include_callback(c, on_include, free_include, includes);
     for (const char* name : kExternals) {
         if (yr_compiler_define_string_variable(c, name, "") != ERROR_SUCCESS) {
             return make_error(ErrorKind::Internal,
@@ -161,7 +200,7 @@ Expected<RulePackReport> find_pack(const fs::path& path) {
     return pack;
 }
 
-nlohmann::json report_json(const std::vector<RulePackReport>& packs) {
+nlohmann::json report_json(const std::vector<RulePackReport>& packs, const Includes& includes) {
     nlohmann::json files = nlohmann::json::array();
     for (const auto& p : packs) {
         for (const auto& f : p.files) {
@@ -174,7 +213,24 @@ nlohmann::json report_json(const std::vector<RulePackReport>& packs) {
                              {"messages", messages}});
         }
     }
-    return {{"format", kCacheFormat}, {"files", files}};
+    nlohmann::json included = nlohmann::json::array();
+    for (const auto& [path, sha256] : includes.files)
+        included.push_back({{"path", path}, {"sha256", sha256}});
+    return {{"format", kCacheFormat}, {"files", files}, {"includes", included}};
+}
+
+// True when every included file the report lists still has the bytes it was compiled
+// from (or is still unreadable, if it was then).
+bool includes_unchanged(const nlohmann::json& j) {
+    if (!j.contains("includes")) return false;
+    for (const auto& inc : j.at("includes")) {
+        Includes now;
+        const std::string path = inc.at("path").get<std::string>();
+        if (const char* text = on_include(path.c_str(), nullptr, nullptr, &now))
+            free_include(text, nullptr);
+        if (now.files[path] != inc.at("sha256").get<std::string>()) return false;
+    }
+    return true;
 }
 
 // Restores per-file results from the cache's report; false when it does not fit.
@@ -298,8 +354,9 @@ struct RulesBuilder {
         if (options.keywords) {
             if (auto s = check_keywords(*out, *options.keywords); !s) return s.error();
         }
-        if (auto s = compile(*out, contents); !s) return s.error();
-        if (!options.cache_dir.empty()) save_cached(*out, options.cache_dir);
+        Includes includes;
+        if (auto s = compile(*out, contents, includes); !s) return s.error();
+        if (!options.cache_dir.empty()) save_cached(*out, options.cache_dir, includes);
         return std::shared_ptr<const CompiledRules>(out);
     }
 
@@ -313,7 +370,7 @@ struct RulesBuilder {
         auto j = nlohmann::json::parse(*text, nullptr, false);
         std::vector<RulePackReport> packs = out.packs_;
         try {
-            if (!apply_report(j, packs)) return false;
+            if (!apply_report(j, packs) || !includes_unchanged(j)) return false;
         } catch (const nlohmann::json::exception&) {
             return false;
         }
@@ -329,7 +386,7 @@ struct RulesBuilder {
         return true;
     }
 
-    static void save_cached(CompiledRules& out, const fs::path& dir) {
+    static void save_cached(CompiledRules& out, const fs::path& dir, const Includes& includes) {
         std::error_code ec;
         fs::create_directories(dir, ec);
         fs::path yarc = dir / ("yara-" + out.cache_key_ + ".yarc");
@@ -340,7 +397,7 @@ struct RulesBuilder {
         ok = ok && !ec;
         if (ok) {
             std::ofstream r(tmp, std::ios::binary | std::ios::trunc);
-            r << report_json(out.packs_).dump(1);
+            r << report_json(out.packs_, includes).dump(1);
             r.close();
             ok = r.good();
             if (ok) fs::rename(tmp, report, ec);
@@ -375,14 +432,15 @@ struct RulesBuilder {
                               (bad == 1 ? " bad term: " : " bad terms: ") + problems);
     }
 
-    static Status compile(CompiledRules& out, const std::vector<std::string>& contents) {
+    static Status compile(CompiledRules& out, const std::vector<std::string>& contents,
+                          Includes& includes) {
         // Each file alone first (a failed yr_compiler_add_file spoils its compiler), then
         // the good ones together.
         std::size_t i = 0;
         for (auto& pack : out.packs_) {
             for (auto& f : pack.files) {
                 Messages messages;
-                auto c = new_compiler(&messages);
+                auto c = new_compiler(&messages, &includes);
                 if (!c) return c.error();
                 f.compiled = add_rule_file(c->get(), messages, f.file, contents[i++], f.name_space);
                 if (f.compiled) {
@@ -399,7 +457,7 @@ struct RulesBuilder {
             }
         }
         Messages messages;
-        auto c = new_compiler(&messages);
+        auto c = new_compiler(&messages, &includes);
         if (!c) return c.error();
         i = 0;
         for (auto& pack : out.packs_) {
@@ -431,6 +489,32 @@ struct RulesBuilder {
         return ok();
     }
 };
+
+std::vector<ScanNote> scan_notes(const CompiledRules* rules, YaraScanStats* stats) {
+    std::vector<ScanNote> out;
+    if (rules) {
+        for (const auto& pack : rules->packs()) {
+            for (const auto& f : pack.files) {
+                if (f.compiled) continue;
+                std::string why;
+                for (const auto& m : f.messages) {
+                    if (m.warning) continue;
+                    why += (why.empty() ? "" : "; ") +
+                           (m.line > 0 ? "line " + std::to_string(m.line) + ": " : "") + m.text;
+                }
+                out.push_back({"rule-file", f.file.string(),
+                               "rule file " + f.file.string() +
+                                   " does not compile and was left out" +
+                                   (why.empty() ? "" : ": " + why)});
+            }
+        }
+    }
+    if (stats) {
+        std::lock_guard lock(stats->mutex);
+        out.insert(out.end(), stats->notes.begin(), stats->notes.end());
+    }
+    return out;
+}
 
 Expected<std::shared_ptr<const CompiledRules>> CompiledRules::build(
     const std::shared_ptr<YaraLibrary>& yara, const RuleSetOptions& options) {

@@ -6,6 +6,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
+#include <utility>
 
 #include "exhibit/hashing.hpp"
 #include "exhibit/report.hpp"
@@ -236,10 +238,25 @@ std::string str(const json& j, const char* key) {
     return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A number. For an integer T only a whole number that fits T: a fraction, a negative or
+// 1e300 reads as 0, where converting it would be undefined behaviour.
 template <typename T>
 T num(const json& j, const char* key) {
     auto it = j.find(key);
-    return it != j.end() && it->is_number() ? it->get<T>() : T{};
+    if (it == j.end() || !it->is_number()) return T{};
+    if constexpr (std::is_floating_point_v<T>) {
+        return it->get<T>();
+    } else {
+        if (it->is_number_unsigned()) {
+            auto v = it->get<std::uint64_t>();
+            return std::in_range<T>(v) ? static_cast<T>(v) : T{};
+        }
+        if (it->is_number_integer()) {
+            auto v = it->get<std::int64_t>();
+            return std::in_range<T>(v) ? static_cast<T>(v) : T{};
+        }
+        return T{};
+    }
 }
 
 bool flag(const json& j, const char* key) {

@@ -113,23 +113,25 @@ class YaraScanner final : public Scanner {
         stats_->bytes_scanned.fetch_add(buffer_.size(), std::memory_order_relaxed);
         if (truncated_) {
             stats_->files_truncated.fetch_add(1, std::memory_order_relaxed);
-            note(path_ + ": YARA scanned the first " + std::to_string(buffer_.size()) + " of " +
-                 std::to_string(seen_) + " bytes (--yara-max-size)");
+            note("yara-truncated", path_ + ": YARA scanned the first " +
+                                       std::to_string(buffer_.size()) + " of " +
+                                       std::to_string(seen_) + " bytes (--yara-max-size)");
         }
         if (rc != ERROR_SUCCESS) {
             stats_->scan_errors.fetch_add(1, std::memory_order_relaxed);
-            note(path_ + ": YARA scan " +
-                 (rc == ERROR_SCAN_TIMEOUT ? std::string("timed out after ") +
-                                                 std::to_string(options_.timeout_seconds) + " s"
-                                           : "failed with libyara error " + std::to_string(rc)) +
-                 "; hits found before that are kept");
+            note("yara-error", path_ + ": YARA scan " +
+                                   (rc == ERROR_SCAN_TIMEOUT
+                                        ? std::string("timed out after ") +
+                                              std::to_string(options_.timeout_seconds) + " s"
+                                        : "failed with libyara error " + std::to_string(rc)) +
+                                   "; hits found before that are kept");
         }
     }
 
   private:
-    void note(std::string text) {
+    void note(const char* kind, std::string text) {
         std::lock_guard lock(stats_->mutex);
-        stats_->notes.push_back(std::move(text));
+        stats_->notes.push_back({kind, path_, std::move(text)});
     }
 
     static int on_message(YR_SCAN_CONTEXT* context, int message, void* data, void* user) {
