@@ -328,6 +328,19 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
         (void)log.append(who, custody_action::kError,
                          json{{"during", during}, {"message", e.message}}.dump());
     };
+    // Once the custody log had to dip into its reserve the drive is full: stop, and say so
+    // in the log with the room that is left.
+    const bool reserved = custody_reserve_intact(**db);
+    auto drive_full = [&](const std::string& during) {
+        if (!reserved || custody_reserve_intact(**db)) return false;
+        Error e{ErrorKind::NoSpace,
+                "the output drive holding " + work.string() +
+                    " is full: the custody log had to use the room kept for it",
+                ENOSPC};
+        log_error(during, e);
+        report(e, kOutput);
+        return true;
+    };
     std::cout << "case " << case_.case_reference << " exhibit " << case_.exhibit_reference
               << ": working in " << work.string() << "\n";
 
@@ -383,6 +396,7 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     hash_sets_.print_summary(**db, run->id, nullptr);
     match_.print_summary(std::cout);
     if (run->status == "cancelled") return kCancelled;
+    if (drive_full("triage")) return kOutput;
 
     // Acquisition.
     int exit_code = kOk;
@@ -425,6 +439,7 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
                 return result->error->kind == ErrorKind::SourceChanged ? kSourceChanged : kOutput;
         }
         images.push_back(plan.out_dir);
+        if (drive_full("acquisition")) return kOutput;
     }
 
     // The write-block evidence after the reads: the counters again.

@@ -98,8 +98,9 @@ class CustodyLog {
     explicit CustodyLog(CaseDatabase& db) : db_(db) {}
 
     // Appends one event. `detail_json` must be a JSON object (an empty string means {}).
-    // When the drive is full and a custody reserve exists (below), the reserve is given
-    // up and the event written with its room.
+    // When the drive is full and a custody reserve exists (below), half of what is left
+    // of the reserve is given up (all of it the second time) and the event written with
+    // its room.
     Expected<CustodyEvent> append(const Operator& who, std::string_view action,
                                   const std::string& detail_json = {});
     Expected<std::vector<CustodyEvent>> events() const;
@@ -114,10 +115,13 @@ class CustodyLog {
 
 // Room kept on the case database's drive so that a full output drive can still be
 // recorded in the custody log: `<database>.reserve`, `bytes` allocated (fallocate), which
-// CustodyLog::append deletes when an event no longer fits. A job makes it at its start
-// and removes it at its end with release_custody_reserve (true when there was one).
+// CustodyLog::append shrinks (first to half, then to nothing) when an event no longer
+// fits. A job makes it at its start and removes it at its end with
+// release_custody_reserve (true when there was one). Once custody_reserve_intact is
+// false the drive is full: a job stops there and records why with the half left.
 Status keep_custody_reserve(const CaseDatabase& db, std::uint64_t bytes = 1u << 20);
 bool release_custody_reserve(const CaseDatabase& db);
+bool custody_reserve_intact(const CaseDatabase& db);
 
 // Stores the case (once: a second call with a case already there is an error) and logs
 // "case_opened" and "operator_signed_in".

@@ -1,6 +1,7 @@
 // The custody log and the case record in the case database.
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/timex.h>
 #include <unistd.h>
 
@@ -99,6 +100,31 @@ std::string ClockSource::json() const {
     return canonical(j);
 }
 
+namespace {
+
+constexpr std::uint64_t kReserveBytes = 1u << 20;
+
+// Gives up half of the reserve, or the rest of it when half is already gone; false when
+// there was none.
+bool shrink_custody_reserve(const CaseDatabase& db) {
+    const std::string path = db.path().string() + ".reserve";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return false;
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size > kReserveBytes / 2 && ::truncate(path.c_str(), static_cast<off_t>(size / 2)) == 0)
+        return true;
+    return ::unlink(path.c_str()) == 0;
+}
+
+}  // namespace
+
+bool custody_reserve_intact(const CaseDatabase& db) {
+    struct stat st {};
+    const std::string path = db.path().string() + ".reserve";
+    return ::stat(path.c_str(), &st) == 0 &&
+           static_cast<std::uint64_t>(st.st_size) >= kReserveBytes;
+}
+
 Status keep_custody_reserve(const CaseDatabase& db, std::uint64_t bytes) {
     const std::string path = db.path().string() + ".reserve";
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -120,9 +146,9 @@ bool release_custody_reserve(const CaseDatabase& db) {
 Expected<CustodyEvent> CustodyLog::append(const Operator& who, std::string_view action,
                                           const std::string& detail_json) {
     auto event = append_once(who, action, detail_json);
-    // The output drive is full: give up the reserve kept for this and try once more, so
-    // that the log still says what happened.
-    if (!event && event.error().kind == ErrorKind::NoSpace && release_custody_reserve(db_))
+    // The output drive is full: give up (part of) the reserve kept for this and try once
+    // more, so that the log still says what happened.
+    if (!event && event.error().kind == ErrorKind::NoSpace && shrink_custody_reserve(db_))
         event = append_once(who, action, detail_json);
     return event;
 }
