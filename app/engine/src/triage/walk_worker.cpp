@@ -360,8 +360,6 @@ bool WalkWorker::serve_read(const Frame& frame) {
 std::optional<Frame> WalkWorker::next(const std::atomic<bool>& cancel) {
     using Clock = std::chrono::steady_clock;
     auto last_activity = Clock::now();
-    auto last_memory_check = Clock::time_point{};
-    std::optional<Clock::time_point> cancel_sent;
     for (;;) {
         if (ended_) return std::nullopt;
         // A whole frame buffered?
@@ -390,11 +388,11 @@ std::optional<Frame> WalkWorker::next(const std::atomic<bool>& cancel) {
             return std::nullopt;
         }
         const auto now = Clock::now();
-        if (cancel.load(std::memory_order_relaxed) && !cancel_sent) {
+        if (cancel.load(std::memory_order_relaxed) && !cancel_sent_) {
             shared_->cancel.store(true, std::memory_order_relaxed);
-            cancel_sent = now;
+            cancel_sent_ = now;
         }
-        if (cancel_sent && now - *cancel_sent > std::chrono::seconds(10)) {
+        if (cancel_sent_ && now - *cancel_sent_ > std::chrono::seconds(10)) {
             kill("was stopped 10 s after the operator cancelled");
             return std::nullopt;
         }
@@ -405,8 +403,8 @@ std::optional<Frame> WalkWorker::next(const std::atomic<bool>& cancel) {
                  " s without progress");
             return std::nullopt;
         }
-        if (now - last_memory_check > std::chrono::milliseconds(50)) {
-            last_memory_check = now;
+        if (now - memory_checked_ > std::chrono::milliseconds(50)) {
+            memory_checked_ = now;
             if (resident_bytes() > resident_at_start_ + limits_.memory) {
                 kill("was stopped for using more than " + std::to_string(limits_.memory >> 20) +
                      " MiB of memory");

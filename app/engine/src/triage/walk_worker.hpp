@@ -96,6 +96,8 @@ class WalkWorker {
     std::unique_ptr<std::byte[]> buffer_;
     std::size_t begin_ = 0, end_ = 0;
     std::uint64_t resident_at_start_ = 0;
+    std::chrono::steady_clock::time_point memory_checked_{};            // the watchdog's last look
+    std::optional<std::chrono::steady_clock::time_point> cancel_sent_;  // passed on to it
     bool eof_ = false, ended_ = false, clean_ = false;
     std::string outcome_, kill_reason_;
 };
