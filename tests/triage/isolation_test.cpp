@@ -218,3 +218,36 @@ TEST_CASE("a worker that crashes on every file: restarts run out, the rest is ma
     CHECK(fat->content_read);
     CHECK(seal.unchanged());
 }
+
+TEST_CASE("a cancel reaches a worker stuck in a file: it is stopped and the walk ends",
+          "[isolation][cancel][sample]") {
+    SourceSeal seal({sample_image()});
+    auto options = with_hook([](const char* stage, const FileEntry& f) {
+        if (std::strcmp(stage, "reading") != 0 || f.path != kTarget) return;
+        for (std::atomic<unsigned long> spin = 0;; spin.fetch_add(1)) {  // deaf to the cancel
+        }
+    });
+    options.worker_stall = std::chrono::minutes(10);  // only the cancel may end it
+    auto src = open_ok(sample_image());
+    JobProgress progress;
+    std::atomic<bool> cancel{false};
+    std::thread canceller([&] {
+        // Once the ext4 file system is being read, give the worker time to reach the file.
+        while (!cancel) {
+            auto snap = progress.snapshot();
+            if (std::strcmp(snap.file_system, "ext4") == 0 &&
+                std::strcmp(snap.stage, "reading") == 0) {
+                std::this_thread::sleep_for(std::chrono::seconds(2));
+                cancel = true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    auto started = std::chrono::steady_clock::now();
+    auto walk = walk_file_systems(*src, progress, cancel, options);
+    canceller.join();
+    REQUIRE_FALSE(walk);
+    CHECK(walk.error().kind == ErrorKind::Cancelled);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(90));
+    CHECK(seal.unchanged());
+}

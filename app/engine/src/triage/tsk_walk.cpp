@@ -653,6 +653,9 @@ class Supervisor {
             clean = run_worker(
                 [&](WorkerSide& side) { read_remaining(side, offset, rest, options_); }, handle);
         }
+        // A worker stopped after a cancel may leave a file begun: end it, or drain() waits
+        // for it forever.
+        if (current_) end_current(false, "not read to the end: the operator cancelled the triage");
         if (!w.awaiting.empty() && !cancel_.load())
             give_up(w, "not read: the parser worker ended without reading it");
         if (pool_) pool_->drain();  // the pool points into w
