@@ -34,6 +34,7 @@ enum class MessageType : std::uint8_t {
     End,               // {complete, error}: the current file's content is over
     Done,              // the task finished; the worker exits next
     Read,              // read request: offset, length (u64 each)
+    Ready,             // sanitizer builds: the worker's allocator works (walk_worker.cpp)
 };
 
 constexpr std::size_t kFrameHeader = 5;

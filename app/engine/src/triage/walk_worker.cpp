@@ -11,8 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <new>
@@ -197,9 +199,36 @@ bool enter_sandbox() {
     return ok;
 }
 
+#ifdef EXHIBIT_ASAN
+// The fork copies AddressSanitizer's allocator with whatever locks other threads of the
+// supervisor held at that instant (GCC 12's libasan takes none around fork), and such a
+// lock is never released in the worker. So, before anything else, the worker takes every
+// size class's lock once: it allocates past each class's thread cache (forcing a refill)
+// and frees it all (a drain, and the quarantine's lock), plus one large allocation. If a
+// lock was held, this hangs, the Ready frame never comes, and the supervisor forks anew.
+void exercise_allocator() {
+    std::vector<void*> chunks;
+    for (std::size_t size = 1; size <= (128u << 10); size += std::max<std::size_t>(8, size / 8)) {
+        const std::size_t count = std::clamp<std::size_t>((512u << 10) / size, 4, 320);
+        for (std::size_t i = 0; i < count; ++i)
+            chunks.push_back(std::malloc(size));
+        for (void* p : chunks)
+            std::free(p);
+        chunks.clear();
+    }
+    std::free(std::malloc(1u << 20));
+}
+#endif
+
 [[noreturn]] void run_child(int socket, std::uint64_t memory, const SourceInfo& info,
                             const std::atomic<bool>& cancel, const WalkWorker::Body& body) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#ifdef EXHIBIT_ASAN
+    exercise_allocator();
+    std::byte ready[kFrameHeader];
+    put_frame_header(ready, MessageType::Ready, 0);
+    if (!send_all(socket, ready, sizeof ready)) ::_exit(kExitLostSupervisor);
+#endif
     ::signal(SIGINT, SIG_IGN);  // the operator's Ctrl-C is for the supervisor
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGXFSZ, SIG_IGN);
@@ -236,6 +265,35 @@ bool enter_sandbox() {
 
 Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const WorkerLimits& limits,
                                                         const Body& body) {
+#ifdef EXHIBIT_ASAN
+    for (int attempt = 1;; ++attempt) {
+        auto w = start_once(source, limits, body);
+        if (!w || (*w)->await_ready()) return w;
+        (*w)->kill("locked up at its start");
+        if (attempt == 5) {
+            return make_error(ErrorKind::Internal,
+                              "parser workers kept locking up at their start (AddressSanitizer's "
+                              "allocator was locked by another thread at each fork)");
+        }
+    }
+#else
+    return start_once(source, limits, body);
+#endif
+}
+
+bool WalkWorker::await_ready() {
+    pollfd p{socket_, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) return false;
+    std::byte header[kFrameHeader];
+    if (::recv(socket_, header, sizeof header, MSG_WAITALL) != static_cast<ssize_t>(sizeof header))
+        return false;
+    auto h = read_frame_header(header);
+    return h && h->first == MessageType::Ready && h->second == 0;
+}
+
+Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
+                                                             const WorkerLimits& limits,
+                                                             const Body& body) {
     std::unique_ptr<WalkWorker> w(new WalkWorker(source, limits));
     void* page =
         ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -79,6 +79,10 @@ class WalkWorker {
 
   private:
     WalkWorker(Source& source, const WorkerLimits& limits) : source_(source), limits_(limits) {}
+    static Expected<std::unique_ptr<WalkWorker>> start_once(Source& source,
+                                                            const WorkerLimits& limits,
+                                                            const Body& body);
+    bool await_ready();  // sanitizer builds: the worker's Ready frame within 10 s
     bool serve_read(const Frame& frame);
     void reap();
     void finish(int status);
