@@ -20,6 +20,7 @@
 
 #include "exhibit/file_walk.hpp"
 #include "triage/scan_pool.hpp"
+#include "triage/tsk_image.hpp"
 #include "triage/walk_messages.hpp"
 #include "triage/walk_worker.hpp"
 
@@ -33,47 +34,6 @@ using triage_detail::WalkWorker;
 using triage_detail::WorkerLimits;
 using triage_detail::WorkerSide;
 using namespace triage_detail;  // the message codec
-
-// TSK_IMG_INFO must come first: TSK casts our struct to it (tsk_img_open_external).
-struct ExternalImage {
-    TSK_IMG_INFO info;
-    Source* source;
-    // Reads of the source that failed. TSK 4.11 does not always pass a failed read on
-    // (a failed cache fill is retried uncached, and some file-content paths go on with
-    // the buffer as it was), so the content reader checks this count itself.
-    std::uint64_t failed_reads;
-};
-
-ssize_t read_source(TSK_IMG_INFO* img, TSK_OFF_T offset, char* buffer, size_t length) {
-    auto* ext = reinterpret_cast<ExternalImage*>(img);
-    auto n = read_fully(*ext->source, static_cast<std::uint64_t>(offset),
-                        {reinterpret_cast<std::byte*>(buffer), length});
-    if (!n) {
-        ++ext->failed_reads;
-        tsk_error_reset();
-        tsk_error_set_errno(TSK_ERR_IMG_READ);
-        tsk_error_set_errstr("%s", n.error().message.c_str());
-        return -1;
-    }
-    return static_cast<ssize_t>(*n);
-}
-
-void close_source(TSK_IMG_INFO*) {}  // the ExternalImage is ours and freed by its owner
-
-void describe_source(TSK_IMG_INFO* img, FILE* out) {
-    auto* ext = reinterpret_cast<ExternalImage*>(img);
-    std::fprintf(out, "Exhibit source: %s\n", ext->source->info().path.c_str());
-}
-
-std::string tsk_message() {
-    const char* text = tsk_error_get();
-    std::string message = text ? text : "no reason given";
-    tsk_error_reset();
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-        message.pop_back();
-    }
-    return message;
-}
 
 struct VsDeleter {
     void operator()(TSK_VS_INFO* vs) const { tsk_vs_close(vs); }
@@ -254,10 +214,6 @@ struct FileCloser {
 };
 using TskFile = std::unique_ptr<TSK_FS_FILE, FileCloser>;
 
-struct ImgCloser {
-    void operator()(TSK_IMG_INFO* i) const { tsk_img_close(i); }
-};
-
 // Where evidence usually is first (read_priority), then disk order within a rank.
 void sort_for_reading(std::vector<PendingFile>& files) {
     std::sort(files.begin(), files.end(), [](const PendingFile& a, const PendingFile& b) {
@@ -267,24 +223,6 @@ void sort_for_reading(std::vector<PendingFile>& files) {
 }
 
 // ---- In the worker -----------------------------------------------------------------
-
-// TSK over the worker's source (its reads go to the supervisor).
-class WorkerImage {
-  public:
-    explicit WorkerImage(Source& source) {
-        std::memset(&image_.info, 0, sizeof image_.info);
-        image_.source = &source;
-        const auto& info = source.info();
-        img_.reset(tsk_img_open_external(&image_, static_cast<TSK_OFF_T>(info.size),
-                                         info.sector_size, read_source, close_source,
-                                         describe_source));
-    }
-    TSK_IMG_INFO* get() const { return img_.get(); }
-
-  private:
-    ExternalImage image_;
-    std::unique_ptr<TSK_IMG_INFO, ImgCloser> img_;
-};
 
 // Reads each file's content once, in the given order, and sends it.
 void send_contents(WorkerSide& side, TSK_FS_INFO* fs, const std::vector<PendingFile>& files,
@@ -355,7 +293,7 @@ std::string where(int volume, std::uint64_t offset) {
 
 // Worker task: the volume system, when the source has one.
 void list_volumes(WorkerSide& side) {
-    WorkerImage img(side.source());
+    TskImage img(side.source());
     if (!img.get()) return;
     std::unique_ptr<TSK_VS_INFO, VsDeleter> vs(tsk_vs_open(img.get(), 0, TSK_VS_TYPE_DETECT));
     if (!vs) return;
@@ -379,7 +317,7 @@ void list_volumes(WorkerSide& side) {
 // Worker task: open the file system at `offset`, list it, then read its files' content.
 void walk_file_system(WorkerSide& side, int volume, std::uint64_t offset, int index,
                       std::uint64_t first_ordinal, const WalkOptions& options) {
-    WorkerImage img(side.source());
+    TskImage img(side.source());
     auto fs = img.get() ? open_fs(img.get(), offset) : nullptr;
     if (!fs) {
         side.send(MessageType::WalkError,
@@ -426,7 +364,7 @@ void walk_file_system(WorkerSide& side, int volume, std::uint64_t offset, int in
 // Worker task: read the content of files a failed worker had not reached.
 void read_remaining(WorkerSide& side, std::uint64_t offset, const std::vector<PendingFile>& files,
                     const WalkOptions& options) {
-    WorkerImage img(side.source());
+    TskImage img(side.source());
     auto fs = img.get() ? open_fs(img.get(), offset) : nullptr;
     if (!fs) return;  // the supervisor marks every file not read
     send_contents(side, fs.get(), files, options);
