@@ -21,8 +21,6 @@ using namespace exhibit::test;
 
 namespace {
 
-constexpr std::uint64_t kSector = 512;
-
 // A private mount namespace for this process and the commands it runs; empty when it
 // cannot have one (the reason is returned).
 std::string private_mounts() {
@@ -56,42 +54,6 @@ class SmallDrive {
     fs::path path_;
     bool mounted_ = false;
 };
-
-// The sample device's FAT16 volume behind a one-partition MBR (17 MiB), as the power-cut
-// test makes it.
-fs::path make_small_disk(const fs::path& dir) {
-    std::uint64_t start = 0, count = 0;
-    {
-        std::ifstream layout(sample_dir() / "layout.tsv");
-        for (std::string line; std::getline(layout, line);) {
-            if (line.rfind("5\t", 0) != 0) continue;
-            std::istringstream f(line);
-            std::string part, type;
-            f >> part >> type >> start >> count;
-        }
-    }
-    REQUIRE(count > 0);
-    const fs::path disk = dir / "small-disk.img";
-    std::vector<char> head(2048 * kSector, 0);
-    char* e = head.data() + 446;
-    e[4] = 0x0e;
-    for (int i = 0; i < 4; ++i) {
-        e[8 + i] = static_cast<char>((2048u >> (8 * i)) & 0xff);
-        e[12 + i] = static_cast<char>((count >> (8 * i)) & 0xff);
-    }
-    head[510] = 0x55;
-    head[511] = static_cast<char>(0xaa);
-    std::ifstream in(sample_image(), std::ios::binary);
-    std::vector<char> volume(count * kSector);
-    in.seekg(static_cast<std::streamoff>(start * kSector));
-    in.read(volume.data(), static_cast<std::streamsize>(volume.size()));
-    REQUIRE(in.gcount() == static_cast<std::streamsize>(volume.size()));
-    std::ofstream out(disk, std::ios::binary);
-    out.write(head.data(), static_cast<std::streamsize>(head.size()));
-    out.write(volume.data(), static_cast<std::streamsize>(volume.size()));
-    REQUIRE(out.good());
-    return disk;
-}
 
 std::string cli() {
     return sh_quote(cli_path().string());
@@ -206,7 +168,7 @@ TEST_CASE("exhibit run on an output drive that fills up", "[faults][nospace]") {
         return;
     }
     TempDir dir;
-    const fs::path source = make_small_disk(dir.path());
+    const fs::path source = sample_small_disk(dir.path());
     SourceSeal seal({source});
     struct Size {
         std::uint64_t kib;
@@ -263,7 +225,7 @@ TEST_CASE("exhibit acquire on a full drive stops as .partial and resumes when th
         return;
     }
     TempDir dir;
-    const fs::path source = make_small_disk(dir.path());
+    const fs::path source = sample_small_disk(dir.path());
     SourceSeal seal({source});
     const std::string source_sha256 = coreutils_digest("sha256sum", source);
     for (const std::string format : {"raw", "split", "e01"}) {
@@ -303,7 +265,7 @@ TEST_CASE("exhibit seal onto a full drive leaves no bundle and logs why", "[faul
         return;
     }
     TempDir dir;
-    const fs::path source = make_small_disk(dir.path());
+    const fs::path source = sample_small_disk(dir.path());
     SourceSeal seal({source});
     // The case and its image on the big drive; the bundle goes to a small one, so the
     // image is copied there (another file system) and does not fit.

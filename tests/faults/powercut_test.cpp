@@ -43,52 +43,9 @@ using namespace exhibit::test;
 
 namespace {
 
-constexpr std::uint64_t kSector = 512;
-
 std::string env_or(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);
     return v && *v ? std::string(v) : fallback;
-}
-
-// The sample device's logical FAT16 volume (partition 5) behind an MBR with one entry of
-// type 0x0e at sector 2048: a small disk with a volume system, a file system, deleted
-// files and JPEGs, cut from the built-in sample device.
-fs::path make_small_disk(const fs::path& dir) {
-    std::uint64_t start = 0, count = 0;
-    {
-        std::ifstream layout(sample_dir() / "layout.tsv");
-        std::string line;
-        while (std::getline(layout, line)) {
-            if (line.rfind("5\t", 0) != 0) continue;
-            std::istringstream f(line);
-            std::string part, type;
-            f >> part >> type >> start >> count;
-        }
-    }
-    REQUIRE(count > 0);
-    const fs::path disk = dir / "small-disk.img";
-    std::vector<char> mbr(kSector, 0);
-    const std::uint32_t lba = 2048, sectors = static_cast<std::uint32_t>(count);
-    char* e = mbr.data() + 446;
-    e[4] = 0x0e;
-    for (int i = 0; i < 4; ++i) {
-        e[8 + i] = static_cast<char>((lba >> (8 * i)) & 0xff);
-        e[12 + i] = static_cast<char>((sectors >> (8 * i)) & 0xff);
-    }
-    mbr[510] = 0x55;
-    mbr[511] = static_cast<char>(0xaa);
-    std::ifstream in(sample_image(), std::ios::binary);
-    std::ofstream out(disk, std::ios::binary);
-    out.write(mbr.data(), static_cast<std::streamsize>(mbr.size()));
-    std::vector<char> zeros((lba - 1) * kSector, 0);
-    out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
-    std::vector<char> volume(count * kSector);
-    in.seekg(static_cast<std::streamoff>(start * kSector));
-    in.read(volume.data(), static_cast<std::streamsize>(volume.size()));
-    REQUIRE(in.gcount() == static_cast<std::streamsize>(volume.size()));
-    out.write(volume.data(), static_cast<std::streamsize>(volume.size()));
-    REQUIRE(out.good());
-    return disk;
 }
 
 std::vector<std::string> run_args(const fs::path& source, const fs::path& out,
@@ -296,7 +253,7 @@ TEST_CASE("exhibit run killed at random moments loses nothing and runs again to 
           "[faults][powercut]") {
     TempDir dir;
     const bool full = env_or("EXHIBIT_POWERCUT_SOURCE", "small") == "full";
-    const fs::path source = full ? sample_image() : make_small_disk(dir.path());
+    const fs::path source = full ? sample_image() : sample_small_disk(dir.path());
     SourceSeal seal({source});
     const fs::path keywords = dir / "keywords.txt";
     std::ofstream(keywords)
@@ -396,7 +353,7 @@ TEST_CASE("exhibit run killed at random moments loses nothing and runs again to 
 
 TEST_CASE("an acquisition a kill interrupted cannot be sealed as evidence", "[faults][powercut]") {
     TempDir dir;
-    const fs::path source = make_small_disk(dir.path());
+    const fs::path source = sample_small_disk(dir.path());
     SourceSeal seal({source});
     const std::string cli = sh_quote(cli_path().string());
     const std::string home = "EXHIBIT_HOME=" + sh_quote((dir / "home").string()) + " ";
@@ -439,7 +396,7 @@ TEST_CASE("custody events and the bundle's names are synced to disk", "[faults][
         return;
     }
     TempDir dir;
-    const fs::path source = make_small_disk(dir.path());
+    const fs::path source = sample_small_disk(dir.path());
     SourceSeal seal({source});
     const fs::path out = dir / "bundle";
     const fs::path trace = dir / "syncs.txt";

@@ -146,6 +146,40 @@ std::vector<TruthRow> sample_truth() {
 fs::path sample_dir() {
     return EXHIBIT_SAMPLE_DIR;
 }
+
+fs::path sample_small_disk(const fs::path& dir) {
+    std::uint64_t start = 0, count = 0;
+    {
+        std::ifstream layout(sample_dir() / "layout.tsv");
+        for (std::string line; std::getline(layout, line);) {
+            if (line.rfind("5\t", 0) != 0) continue;
+            std::istringstream f(line);
+            std::string part, type;
+            f >> part >> type >> start >> count;
+        }
+    }
+    REQUIRE(count > 0);
+    const fs::path disk = dir / "small-disk.img";
+    std::vector<char> head(2048 * 512u, 0);
+    char* e = head.data() + 446;
+    e[4] = 0x0e;
+    for (int i = 0; i < 4; ++i) {
+        e[8 + i] = static_cast<char>((2048u >> (8 * i)) & 0xff);
+        e[12 + i] = static_cast<char>((count >> (8 * i)) & 0xff);
+    }
+    head[510] = 0x55;
+    head[511] = static_cast<char>(0xaa);
+    std::ifstream in(sample_image(), std::ios::binary);
+    std::vector<char> volume(count * 512u);
+    in.seekg(static_cast<std::streamoff>(start * 512u));
+    in.read(volume.data(), static_cast<std::streamsize>(volume.size()));
+    REQUIRE(in.gcount() == static_cast<std::streamsize>(volume.size()));
+    std::ofstream out(disk, std::ios::binary);
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
+    out.write(volume.data(), static_cast<std::streamsize>(volume.size()));
+    REQUIRE(out.good());
+    return disk;
+}
 fs::path sample_image() {
     return sample_dir() / "sample.img";
 }

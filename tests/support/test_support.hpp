@@ -86,6 +86,9 @@ std::vector<TruthRow> sample_truth();
 
 fs::path sample_image();  // built by the sample_device ctest fixture
 fs::path sample_dir();
+// The sample device's 16 MiB FAT16 volume (partition 5) behind a one-partition MBR:
+// `dir`/small-disk.img, 17 MiB, for tests that run a whole job many times.
+fs::path sample_small_disk(const fs::path& dir);
 // ../shared/testdata, or empty when that folder is absent.
 fs::path shared_testdata();
 fs::path cli_path();
