@@ -321,16 +321,13 @@ Expected<std::optional<CaseRecord>> read_case(CaseDatabase& db) {
 }
 
 std::string source_detail(const SourceInfo& s) {
-    json j = {{"type", to_string(s.kind)},
-              {"path", s.path},
-              {"size", s.size},
-              {"sector_size", s.sector_size},
-              {"segments", s.segments}};
+    // The source as `exhibit info --json` and the acquisition record describe it, with
+    // the custody format's "type" for "kind", and how it is protected.
+    json j = source_json(s);
+    j["type"] = j["kind"];
+    j.erase("kind");
     if (s.device) {
         const auto& d = *s.device;
-        j["device"] = {{"name", d.name},          {"bus", d.bus},       {"vendor", d.vendor},
-                       {"model", d.model},        {"serial", d.serial}, {"usb_id", d.usb_id},
-                       {"removable", d.removable}};
         j["protection"] = d.kernel_read_only
                               ? "kernel read-only flag"
                               : "hardware write-blocker declared: " + d.hardware_blocker;
@@ -338,11 +335,6 @@ std::string source_detail(const SourceInfo& s) {
         j["protection"] = s.kind == SourceKind::UsbMassStorage
                               ? "user-space USB reader (read-class SCSI commands only)"
                               : "image file opened read-only";
-    }
-    if (s.ewf) {
-        j["ewf"] = {{"stored_md5", s.ewf->stored_md5},
-                    {"stored_sha1", s.ewf->stored_sha1},
-                    {"header", s.ewf->header}};
     }
     return canonical(j);
 }
