@@ -79,7 +79,13 @@ nlohmann::json rules_json(const CompiledRules& rules) {
                              {"rules", f.rules},
                              {"messages", messages}});
         }
-        packs.push_back({{"path", pack.path.string()}, {"sha256", pack.sha256}, {"files", files}});
+        nlohmann::json includes = nlohmann::json::array();
+        for (const auto& inc : pack.includes)
+            includes.push_back({{"path", inc.relative}, {"sha256", inc.sha256}});
+        packs.push_back({{"path", pack.path.string()},
+                         {"sha256", pack.sha256},
+                         {"files", files},
+                         {"includes", includes}});
     }
     nlohmann::json j = {{"packs", packs},
                         {"rules", rules.rule_count()},
