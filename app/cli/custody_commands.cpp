@@ -392,10 +392,6 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
         log_error("triage", run.error());
         return report(run.error(), kOutput);
     }
-    if (auto s = match_.store_notes(**db, run->id); !s) {
-        log_error("triage", s.error());
-        return report(s.error(), kOutput);
-    }
     // The triage summary as the custody log keeps it: counts, hits by kind, and the hash
     // sets used with their SHA-256 (what `exhibit triage --json` reports of them).
     json finished = json::parse(triage_finished_detail(**db, *run));
