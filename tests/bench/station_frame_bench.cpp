@@ -16,6 +16,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -38,6 +39,15 @@ using namespace exhibit::station;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// The grid position in a picture tile's button label ("Reveal##pic000042"), or -1.
+long tile_of(const std::string& label) {
+    auto at = label.find("##pic");
+    if (at == std::string::npos || at + 5 >= label.size() ||
+        !std::isdigit(static_cast<unsigned char>(label[at + 5])))
+        return -1;
+    return std::stol(label.substr(at + 5));
+}
 
 double thread_cpu_ms() {
     timespec ts{};
@@ -146,7 +156,9 @@ int main(int argc, char** argv) {
         if (!source) return std::fprintf(stderr, "%s\n", source.error().message.c_str()), 1;
         JobProgress progress;
         const std::atomic<bool> never{false};
-        auto walked = walk_file_systems(**source, progress, never);
+        WalkOptions options;
+        options.read_content = true;  // hashes and libmagic's type, as triage has them
+        auto walked = walk_file_systems(**source, progress, never, options);
         if (!walked) return std::fprintf(stderr, "%s\n", walked.error().message.c_str()), 1;
         walk = std::move(*walked);
         std::printf("%zu pictures written, put on ext4 and walked in %.0f ms\n", pictures,
@@ -157,8 +169,11 @@ int main(int argc, char** argv) {
         if (!db) return std::fprintf(stderr, "%s\n", db.error().message.c_str()), 1;
         auto t = Clock::now();
         WalkResult all = synthetic_walk(n);
-        for (auto& f : walk.files)
+        const int base = static_cast<int>(all.file_systems.size());
+        for (auto& f : walk.files) {
+            f.file_system += base;  // the ext4 comes after the synthetic one
             all.files.push_back(std::move(f));
+        }
         all.file_systems.insert(all.file_systems.end(), walk.file_systems.begin(),
                                 walk.file_systems.end());
         auto run = (*db)->begin_run(SourceInfo{});
@@ -261,7 +276,7 @@ int main(int argc, char** argv) {
                                 model.pictures().size(), pictures),
                    1;
         for (const auto& [label, rect] : touch.widgets())
-            if (label.find("##pic") != std::string::npos) {
+            if (tile_of(label) >= 0) {
                 io.MousePos = rect.GetCenter();  // over the grid
                 break;
             }
@@ -269,17 +284,17 @@ int main(int argc, char** argv) {
         auto last_seen = [&] {
             std::size_t last = 0;
             for (const auto& [label, rect] : touch.widgets())
-                if (auto at = label.find("##pic"); at != std::string::npos)
-                    last = std::max<std::size_t>(last, std::stoul(label.substr(at + 5)));
+                if (long k = tile_of(label); k >= 0)
+                    last = std::max<std::size_t>(last, static_cast<std::size_t>(k));
             return last;
         };
         auto loaded_on_screen = [&] {
             std::size_t on = 0, ready = 0;
             for (const auto& [label, rect] : touch.widgets())
-                if (auto at = label.find("##pic"); at != std::string::npos) {
+                if (long k = tile_of(label); k >= 0) {
                     ++on;
-                    auto k = std::stoul(label.substr(at + 5));
-                    const auto* thumb = model.thumbnail(model.pictures()[k]);
+                    const auto* thumb =
+                        model.thumbnail(model.pictures()[static_cast<std::size_t>(k)]);
                     ready += thumb && !thumb->loading;
                 }
             return std::pair{on, ready};
@@ -318,14 +333,14 @@ int main(int argc, char** argv) {
         }
         std::printf(
             "  picture grid: %zu pictures, scrolled to picture %zu in %.1f s (%d frames);\n"
-            "    thumbnails decoded: %zu in %d batches on the worker, %zu kept (cache cap %zu),\n"
+            "    thumbnails asked for in %d batches (at most %zu each) on the worker, %zu kept "
+            "(cache cap %zu),\n"
             "    %.1f tiles on screen had theirs per frame while scrolling; after stopping, all "
             "%zu/%zu tiles in %.0f ms\n"
             "    textures: at most %zu alive, %zu made\n"
             "    frame CPU time:  %s\n    frame wall time: %s; %zu of %zu frames over 16 ms\n",
-            model.pictures().size(), reached, scroll_s, scroll_frames,
-            static_cast<std::size_t>(model.picture_batches()) * StationModel::kThumbnailBatch,
-            model.picture_batches(), model.thumbnail_cache().size(),
+            model.pictures().size(), reached, scroll_s, scroll_frames, model.picture_batches(),
+            StationModel::kThumbnailBatch, model.thumbnail_cache().size(),
             model.thumbnail_cache().capacity(),
             static_cast<double>(filled_while_scrolling) / std::max(scroll_frames, 1), screen.second,
             screen.first, ms_since(stopped), max_textures, made, stats(pcpu).c_str(),
