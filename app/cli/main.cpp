@@ -14,6 +14,7 @@
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
 #include "hashset_commands.hpp"
+#include "output_drive_commands.hpp"
 #include "report_commands.hpp"
 #include "rules_commands.hpp"
 #include "terminal.hpp"
@@ -275,13 +276,15 @@ int main(int argc, char** argv) {
     custody.add_to(app);
     ReportCommands report_cmd;  // `report`
     report_cmd.add_to(app);
+    OutputDriveCommands output_drive;  // `output-drive show|prepare|open`
+    output_drive.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
         first != "hashset" && first != "rules" && first != "run" && first != "seal" &&
         first != "verify" && first != "key" && first != "note" && first != "custody" &&
-        first != "report") {
+        first != "report" && first != "output-drive") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -306,6 +309,7 @@ int main(int argc, char** argv) {
         if (rules.selected()) return rules.run();
         if (custody.selected()) return custody.run(g_cancel);
         if (report_cmd.selected()) return report_cmd.run();
+        if (output_drive.selected()) return output_drive.run();
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;
