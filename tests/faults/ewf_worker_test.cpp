@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "exhibit/acquire.hpp"
@@ -413,4 +415,25 @@ TEST_CASE("an E01 whose volume section claims media its segments cannot hold is 
     CHECK_THAT(src.error().message, Catch::Contains(hostile.string()) &&
                                         Catch::Contains("claims 18446744073709551104 bytes"));
     CHECK(seal.unchanged());
+}
+
+TEST_CASE("an E01 opened on a thread that has ended still reads on another", "[faults][ewf]") {
+    // The worker dies with the thread that forked it (PR_SET_PDEATHSIG); that is not a
+    // failure of libewf, so it is replaced without counting against the source.
+    TempDir dir;
+    const fs::path e01 = make_e01(dir);
+    const auto truth = file_bytes(dir / "media.raw");
+    EwfWorkerOptions options;
+    options.max_failures = 1;
+    std::optional<Expected<std::unique_ptr<Source>>> opened;
+    std::thread([&] { opened = open_ewf_isolated(e01, options); }).join();
+    REQUIRE(opened);
+    REQUIRE(*opened);
+    Source& src = ***opened;
+    for (int pass = 0; pass < 2; ++pass) {
+        auto failed = read_all(src, truth);
+        for (const auto& [offset, why] : failed)
+            UNSCOPED_INFO(offset << ": " << why);
+        CHECK(failed.empty());
+    }
 }

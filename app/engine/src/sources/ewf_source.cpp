@@ -175,11 +175,10 @@ class EwfClientSource final : public Source {
     // One window's worth through the worker, restarting it when it is gone.
     Expected<std::size_t> read_window(std::uint64_t offset, std::size_t length) {
         for (int attempt = 0;; ++attempt) {
-            if (pid_ > 0 && ended_by_itself()) {
-                // It ended between requests (for instance the thread that started it
-                // exited, and PR_SET_PDEATHSIG went with it): not this read's fault.
-                note_failure("ended while idle (" + outcome_ + ")");
-            }
+            // A worker that ended between requests (the thread that started it exited, and
+            // PR_SET_PDEATHSIG went with it) is not this read's fault, nor counted: a
+            // fresh one is started below.
+            if (pid_ > 0) (void)ended_by_itself();
             if (!given_up_.empty()) return make_error(ErrorKind::Format, given_up_);
             if (pid_ <= 0) {
                 auto opened = start_worker();
@@ -224,8 +223,8 @@ class EwfClientSource final : public Source {
             if (at < offset || at >= offset + length) at = offset;
             const std::string what = outcome_;
             if (ended_ == Ended::BySignal && attempt == 0) {
-                // Killed from outside (the OOM killer, an operator): try once more.
-                note_failure(what);
+                // Killed from outside (the OOM killer, an operator, or the thread that
+                // started it ended) or a crash: try once more before blaming the chunk.
                 continue;
             }
             unreadable_.insert(at / chunk_);

@@ -15,10 +15,11 @@
 // - A worker that crashes, is killed, stops making progress for `stall` or grows past
 //   `memory` is killed; the read fails with one sentence naming the E01, the offset of the
 //   chunk libewf was in and what happened, and the process carries on.
-// - A death by a signal the supervisor did not send is retried once on a fresh worker (a
-//   kill from outside is not the evidence's fault); a second failure on the same chunk
-//   marks that chunk unreadable: later reads touching it fail at once, reads elsewhere go
-//   to a fresh worker. After `max_failures` failures the source reads nothing more.
+// - A death by a signal the supervisor did not send is retried once on a fresh worker,
+//   uncounted (a kill from outside, or the end of the thread that started the worker, is
+//   not the evidence's fault); a second failure on the same chunk marks that chunk
+//   unreadable: later reads touching it fail at once, reads elsewhere go to a fresh worker.
+//   After `max_failures` such failures the source reads nothing more.
 // - Everything the worker says is checked: metadata fields and sizes, reply lengths.
 #pragma once
 
