@@ -260,13 +260,18 @@ TEST_CASE("tamper: a byte flipped in bodyfile.txt", "[bundle][tamper]") {
     expect_caught(b, "manifest: data/bodyfile.txt: SHA-256 is");
 }
 
-TEST_CASE("tamper: a byte flipped in report.html and in case.jsonld", "[bundle][tamper]") {
-    for (const char* name : {"data/report.html", "data/case.jsonld"}) {
-        Bundle b;
-        make_bundle(b);
-        flip_byte(b.bundle / name);
-        expect_caught(b, std::string("manifest: ") + name + ": SHA-256 is");
-    }
+TEST_CASE("tamper: a byte flipped in report.html", "[bundle][tamper]") {
+    Bundle b;
+    make_bundle(b);
+    flip_byte(b.bundle / "data/report.html");
+    expect_caught(b, "manifest: data/report.html: SHA-256 is");
+}
+
+TEST_CASE("tamper: a byte flipped in case.jsonld", "[bundle][tamper]") {
+    Bundle b;
+    make_bundle(b);
+    flip_byte(b.bundle / "data/case.jsonld");
+    expect_caught(b, "manifest: data/case.jsonld: SHA-256 is");
 }
 
 TEST_CASE("tamper: a payload file added", "[bundle][tamper]") {

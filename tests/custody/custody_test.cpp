@@ -106,6 +106,36 @@ TEST_CASE("the custody log refuses UPDATE and DELETE", "[custody]") {
     CHECK_FALSE(open_case(**db, sample_case()));
 }
 
+TEST_CASE("a case is recorded only together with its case_opened event", "[custody]") {
+    TempDir dir;
+    auto db = CaseDatabase::open(dir / "case.sqlite");
+    REQUIRE(db);
+    sqlite3* h = (*db)->handle();
+    // Any failure to write the event (here a trigger; in the field a power cut or a full
+    // drive) must take the case row with it, so that a rerun can open the case again.
+    REQUIRE(sqlite3_exec(h,
+                         "CREATE TEMP TRIGGER refuse BEFORE INSERT ON custody_events "
+                         "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    CHECK_FALSE(open_case(**db, sample_case()));
+    auto none = read_case(**db);
+    REQUIRE(none);
+    CHECK_FALSE(none->has_value());
+    REQUIRE(sqlite3_exec(h, "DROP TRIGGER temp.refuse", nullptr, nullptr, nullptr) == SQLITE_OK);
+
+    REQUIRE(open_case(**db, sample_case()));
+    auto opened = read_case(**db);
+    REQUIRE(opened);
+    REQUIRE(opened->has_value());
+    CHECK((*opened)->case_reference == "OP-BLUEBIRD");
+    CustodyLog log(**db);
+    auto events = log.events();
+    REQUIRE(events);
+    REQUIRE(events->size() == 2);
+    CHECK(nlohmann::json::parse(events->front().line)["action"] == "case_opened");
+    CHECK(verify_custody_chain(jsonl(log)).ok);
+}
+
 TEST_CASE("custody chain faults are named by line", "[custody]") {
     TempDir dir;
     auto db = CaseDatabase::open(dir / "case.sqlite");

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -70,6 +71,7 @@ inline constexpr const char* kAcquisitionFinished = "acquisition_finished";
 inline constexpr const char* kTriageStarted = "triage_started";
 inline constexpr const char* kTriageFinished = "triage_finished";
 inline constexpr const char* kNoteAdded = "note_added";
+inline constexpr const char* kJobResumed = "job_resumed";  // `exhibit run --resume`
 inline constexpr const char* kBundleSealed = "bundle_sealed";
 inline constexpr const char* kBundleVerified = "bundle_verified";  // after the seal: live log only
 inline constexpr const char* kError = "error";
@@ -103,13 +105,18 @@ class CustodyLog {
     // its room.
     Expected<CustodyEvent> append(const Operator& who, std::string_view action,
                                   const std::string& detail_json = {});
+    // The same, with `also` run inside the event's transaction before the event is
+    // inserted: the rows it writes and the event are committed together or not at all.
+    using SameTransaction = std::function<Status()>;
+    Expected<CustodyEvent> append(const Operator& who, std::string_view action,
+                                  const std::string& detail_json, const SameTransaction& also);
     Expected<std::vector<CustodyEvent>> events() const;
     // Every line followed by LF: the content of custody.jsonl.
     Status write_jsonl(std::ostream& out) const;
 
   private:
     Expected<CustodyEvent> append_once(const Operator& who, std::string_view action,
-                                       const std::string& detail_json);
+                                       const std::string& detail_json, const SameTransaction& also);
     CaseDatabase& db_;
 };
 

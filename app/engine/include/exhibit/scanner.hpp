@@ -52,8 +52,10 @@ struct FileFindings {
     std::string hash_status;
     std::vector<Hit> hits;
     // What the scanners could not do in full for this file, and the YARA scanner's count
-    // of what it scanned. The walk adds them to the run's YaraScanStats in the process
-    // that owns the case (the scanners themselves run in the parser worker).
+    // of what it scanned. The notes are stored with the file's row, in the same
+    // transaction, so a run killed later keeps them; the walk also adds both to the run's
+    // YaraScanStats in the process that owns the case (the scanners run in the parser
+    // worker).
     std::vector<ScanNote> notes;
     struct YaraTally {
         std::uint64_t files = 0, bytes = 0, truncated = 0, errors = 0;

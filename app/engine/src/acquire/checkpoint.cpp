@@ -1,5 +1,7 @@
 #include "acquire/checkpoint.hpp"
 
+#include "io/durable_file.hpp"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -122,7 +124,7 @@ Status write_checkpoint(const Checkpoint& c) {
                    {"size", id.size},       {"sector_size", id.sector_size},
                    {"model", id.model},     {"serial", id.serial},
                    {"samples", samples}};
-    return write_durably(checkpoint_path(p), j.dump(2) + "\n");
+    return io::replace_file(checkpoint_path(p), j.dump(2) + "\n");
 }
 
 Expected<Checkpoint> read_checkpoint(const fs::path& path) {

@@ -1,4 +1,5 @@
 #include "acquire/record.hpp"
+#include "io/durable_file.hpp"
 #include "sources/source_json.hpp"
 
 #include <fcntl.h>
@@ -89,41 +90,7 @@ std::string acquisition_json(const AcquisitionResult& r, const std::string& phas
 namespace acquire_detail {
 
 Status write_record(const AcquisitionResult& result, const std::string& phase) {
-    return write_durably(result.record, acquisition_json(result, phase));
-}
-
-Status write_durably(const std::filesystem::path& target, const std::string& text) {
-    const std::string path = target.string();
-    const std::string temp = path + ".tmp";
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_error("cannot write " + temp, errno);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : ENOSPC;
-            ::close(fd);
-            ::unlink(temp.c_str());
-            return errno_error("cannot write " + path, err);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    int err = ::fdatasync(fd) != 0 ? errno : 0;
-    ::close(fd);
-    if (err != 0 || ::rename(temp.c_str(), path.c_str()) != 0) {
-        if (err == 0) err = errno;
-        ::unlink(temp.c_str());
-        return errno_error("cannot store " + path, err);
-    }
-    // The rename itself reaches the disk only with its directory.
-    const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-    return ok();
+    return io::replace_file(result.record, acquisition_json(result, phase));
 }
 
 }  // namespace acquire_detail

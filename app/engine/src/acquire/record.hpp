@@ -9,8 +9,4 @@ namespace exhibit::acquire_detail {
 // "incomplete", "unverified" or "final".
 Status write_record(const AcquisitionResult& result, const std::string& phase);
 
-// Replaces `path` with `text` so that a crash leaves the old or the new file, never a
-// torn one: temporary file, fdatasync, rename, fsync of the directory.
-Status write_durably(const std::filesystem::path& path, const std::string& text);
-
 }  // namespace exhibit::acquire_detail

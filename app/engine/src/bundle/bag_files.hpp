@@ -8,6 +8,7 @@
 
 #include "exhibit/error.hpp"
 #include "exhibit/progress.hpp"
+#include "io/durable_file.hpp"
 
 namespace exhibit::bag {
 
@@ -29,9 +30,10 @@ Expected<std::string> copy_hashing(const std::filesystem::path& from,
                                    const std::filesystem::path& to, JobProgress& progress,
                                    const std::atomic<bool>& cancel);
 // Writes `text` to a new file and fsyncs it.
-Status write_file(const std::filesystem::path& path, const std::string& text);
-Expected<std::string> read_text(const std::filesystem::path& path);
-// fsyncs a directory, so the names made or renamed in it survive a power cut.
-Status sync_directory(const std::filesystem::path& dir);
+inline Status write_file(const std::filesystem::path& path, const std::string& text) {
+    return io::write_new_file(path, text);
+}
+using io::read_text;
+using io::sync_directory;
 
 }  // namespace exhibit::bag

@@ -14,6 +14,7 @@
 
 #include "exhibit/hashing.hpp"
 #include "exhibit/keys.hpp"
+#include "io/durable_file.hpp"
 
 namespace exhibit {
 
@@ -79,28 +80,6 @@ Status check_private(const fs::path& path, bool directory) {
     return ok();
 }
 
-Status write_new_file(const fs::path& path, const std::string& text, mode_t mode) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) return errno_error("cannot create " + path.string(), errno);
-    ::fchmod(fd, mode);  // the umask must not widen or narrow what we promise
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : ENOSPC;
-            ::close(fd);
-            ::unlink(path.c_str());
-            return errno_error("cannot write " + path.string(), err);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    int err = ::fsync(fd) != 0 ? errno : 0;
-    ::close(fd);
-    if (err) return errno_error("cannot write " + path.string(), err);
-    return ok();
-}
-
 }  // namespace
 
 fs::path ApplianceKey::default_store() {
@@ -134,12 +113,13 @@ Expected<ApplianceKey> ApplianceKey::load_or_create(const fs::path& store) {
         auto pub = public_pem_of(fresh.get());
         if (!pub) return pub.error();
         // O_EXCL: when two processes race, one creates and the other loads its key.
-        if (auto s = write_new_file(private_path, bio_text(bio.get()), 0600);
+        if (auto s = io::write_new_file(private_path, bio_text(bio.get()), 0600);
             !s && s.error().sys_errno != EEXIST) {
             return s.error();
         }
         (void)fs::remove(public_path, ec);
-        if (auto s = write_new_file(public_path, *pub, 0644); !s && s.error().sys_errno != EEXIST)
+        if (auto s = io::write_new_file(public_path, *pub, 0644);
+            !s && s.error().sys_errno != EEXIST)
             return s.error();
     }
     if (auto s = check_private(private_path, false); !s) return s.error();

@@ -145,16 +145,23 @@ bool release_custody_reserve(const CaseDatabase& db) {
 
 Expected<CustodyEvent> CustodyLog::append(const Operator& who, std::string_view action,
                                           const std::string& detail_json) {
-    auto event = append_once(who, action, detail_json);
+    return append(who, action, detail_json, {});
+}
+
+Expected<CustodyEvent> CustodyLog::append(const Operator& who, std::string_view action,
+                                          const std::string& detail_json,
+                                          const SameTransaction& also) {
+    auto event = append_once(who, action, detail_json, also);
     // The output drive is full: give up (part of) the reserve kept for this and try once
     // more, so that the log still says what happened.
     if (!event && event.error().kind == ErrorKind::NoSpace && shrink_custody_reserve(db_))
-        event = append_once(who, action, detail_json);
+        event = append_once(who, action, detail_json, also);
     return event;
 }
 
 Expected<CustodyEvent> CustodyLog::append_once(const Operator& who, std::string_view action,
-                                               const std::string& detail_json) {
+                                               const std::string& detail_json,
+                                               const SameTransaction& also) {
     json detail = json::object();
     if (!detail_json.empty()) {
         detail = json::parse(detail_json, nullptr, false);
@@ -181,6 +188,12 @@ Expected<CustodyEvent> CustodyLog::append_once(const Operator& who, std::string_
         sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         return e;
     };
+    if (also) {
+        if (auto s = also(); !s) {
+            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            return s.error();
+        }
+    }
     CustodyEvent event;
     std::string prev = kZeroHash;
     {
@@ -250,18 +263,23 @@ Status open_case(CaseDatabase& db, CaseRecord c) {
                               (*existing)->exhibit_reference);
     }
     c.opened = utc_timestamp();
-    Query q(db.handle(),
-            "INSERT INTO case_info (id, case_reference, exhibit_reference, warrant_reference, "
-            "operator_name, operator_id, location, seized_from, notes, opened) "
-            "VALUES (1,?,?,?,?,?,?,?,?,?)");
-    if (!q.ok()) return sql_error(db.handle(), "cannot prepare the case record");
-    int i = 1;
-    for (const std::string* v :
-         {&c.case_reference, &c.exhibit_reference, &c.warrant_reference, &c.operator_name,
-          &c.operator_id, &c.location, &c.seized_from, &c.notes, &c.opened}) {
-        q.bind(i++, *v);
-    }
-    if (q.step() != SQLITE_DONE) return sql_error(db.handle(), "cannot record the case");
+    // The case row and its case_opened event are one transaction: a power cut leaves
+    // either both or neither, never a case that the log does not say was opened.
+    auto record_case = [&]() -> Status {
+        Query q(db.handle(),
+                "INSERT INTO case_info (id, case_reference, exhibit_reference, "
+                "warrant_reference, operator_name, operator_id, location, seized_from, notes, "
+                "opened) VALUES (1,?,?,?,?,?,?,?,?,?)");
+        if (!q.ok()) return sql_error(db.handle(), "cannot prepare the case record");
+        int i = 1;
+        for (const std::string* v :
+             {&c.case_reference, &c.exhibit_reference, &c.warrant_reference, &c.operator_name,
+              &c.operator_id, &c.location, &c.seized_from, &c.notes, &c.opened}) {
+            q.bind(i++, *v);
+        }
+        if (q.step() != SQLITE_DONE) return sql_error(db.handle(), "cannot record the case");
+        return ok();
+    };
     CustodyLog log(db);
     json opened = {{"case_reference", c.case_reference},
                    {"exhibit_reference", c.exhibit_reference},
@@ -270,8 +288,11 @@ Status open_case(CaseDatabase& db, CaseRecord c) {
                    {"seized_from", c.seized_from},
                    {"notes", c.notes},
                    {"software", "exhibit 0.1.0"}};
-    if (auto e = log.append(c.operator_of(), custody_action::kCaseOpened, canonical(opened)); !e)
+    if (auto e = log.append(c.operator_of(), custody_action::kCaseOpened, canonical(opened),
+                            record_case);
+        !e) {
         return e.error();
+    }
     json signed_in = {{"name", c.operator_name}, {"id", c.operator_id}};
     if (auto e =
             log.append(c.operator_of(), custody_action::kOperatorSignedIn, canonical(signed_in));
@@ -300,16 +321,13 @@ Expected<std::optional<CaseRecord>> read_case(CaseDatabase& db) {
 }
 
 std::string source_detail(const SourceInfo& s) {
-    json j = {{"type", to_string(s.kind)},
-              {"path", s.path},
-              {"size", s.size},
-              {"sector_size", s.sector_size},
-              {"segments", s.segments}};
+    // The source as `exhibit info --json` and the acquisition record describe it, with
+    // the custody format's "type" for "kind", and how it is protected.
+    json j = source_json(s);
+    j["type"] = j["kind"];
+    j.erase("kind");
     if (s.device) {
         const auto& d = *s.device;
-        j["device"] = {{"name", d.name},          {"bus", d.bus},       {"vendor", d.vendor},
-                       {"model", d.model},        {"serial", d.serial}, {"usb_id", d.usb_id},
-                       {"removable", d.removable}};
         j["protection"] = d.kernel_read_only
                               ? "kernel read-only flag"
                               : "hardware write-blocker declared: " + d.hardware_blocker;
@@ -317,11 +335,6 @@ std::string source_detail(const SourceInfo& s) {
         j["protection"] = s.kind == SourceKind::UsbMassStorage
                               ? "user-space USB reader (read-class SCSI commands only)"
                               : "image file opened read-only";
-    }
-    if (s.ewf) {
-        j["ewf"] = {{"stored_md5", s.ewf->stored_md5},
-                    {"stored_sha1", s.ewf->stored_sha1},
-                    {"header", s.ewf->header}};
     }
     return canonical(j);
 }

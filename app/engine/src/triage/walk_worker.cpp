@@ -43,6 +43,7 @@ constexpr int kWorkerSocket = 3;  // where the socket sits in the worker
 constexpr int kExitLostSupervisor = 2;
 constexpr int kExitOutOfMemory = 3;
 constexpr int kExitFailed = 4;
+constexpr int kExitNoSandbox = 5;  // the kernel refused the seccomp filter
 
 bool send_all(int fd, const std::byte* data, std::size_t size) {
     while (size > 0) {
@@ -333,7 +334,7 @@ void exercise_allocator() {
 #else
     (void)memory;
 #endif
-    if (!enter_sandbox()) ::_exit(kExitFailed);
+    if (!enter_sandbox()) ::_exit(kExitNoSandbox);
     try {
         ChildSide side(info, std::move(direct), cancel);
         body(side);
@@ -460,6 +461,11 @@ void WalkWorker::finish(int status) {
             case kExitOutOfMemory:
                 outcome_ =
                     "ran out of memory (limit " + std::to_string(limits_.memory >> 20) + " MiB)";
+                break;
+            case kExitNoSandbox:
+                outcome_ =
+                    "could not enter its sandbox (the kernel refused the seccomp filter; it "
+                    "needs a kernel with CONFIG_SECCOMP_FILTER)";
                 break;
             default:
                 outcome_ = "failed with exit status " + std::to_string(WEXITSTATUS(status));
