@@ -106,7 +106,6 @@ class YaraScanner final : public Scanner {
         yr_scanner_define_string_variable(s, "extension", lowercase_extension(name_).c_str());
         yr_scanner_define_string_variable(s, "filetype", findings.mime_type.c_str());
         hits_ = &findings.hits;
-        notes_ = &findings.notes;
         too_many_.clear();
         truncated_ = seen_ > buffer_.size();
         int rc = yr_scanner_scan_mem(s, buffer_.data(), buffer_.size());
