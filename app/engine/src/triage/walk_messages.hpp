@@ -35,6 +35,11 @@ enum class MessageType : std::uint8_t {
     Done,              // the task finished; the worker exits next
     Read,              // read request: offset, length (u64 each)
     Ready,             // sanitizer builds: the worker's allocator works (walk_worker.cpp)
+    // The unallocated-space scan's worker (unallocated_scan.cpp encodes and checks these).
+    UnallocatedSize,      // {bytes}: unallocated bytes the region holds
+    UnallocatedHit,       // one rule or keyword hit, at an absolute byte offset
+    UnallocatedProgress,  // {bytes}: scanned since the last one
+    UnallocatedNote,      // {message}: a scan that failed or timed out
 };
 
 constexpr std::size_t kFrameHeader = 5;
