@@ -14,6 +14,7 @@
 #include "exhibit/source.hpp"
 #include "exit_codes.hpp"
 #include "hashset_commands.hpp"
+#include "output_drive_commands.hpp"
 #include "report_commands.hpp"
 #include "rules_commands.hpp"
 #include "terminal.hpp"
@@ -181,6 +182,10 @@ int run_acquire(const AcquireArgs& args) {
         }
         std::cout << "record: " << r.record.string() << "\n";
     }
+    // With --json stdout holds the record only, so a run that did not fully succeed still
+    // gets its sentence on stderr.
+    if (a.json && r.status != AcquisitionStatus::Completed && r.status != AcquisitionStatus::Failed)
+        std::cerr << "exhibit: " << r.summary << "\n";
     switch (r.status) {
         case AcquisitionStatus::Completed:
             return kOk;
@@ -193,7 +198,7 @@ int run_acquire(const AcquireArgs& args) {
         case AcquisitionStatus::Failed:
             break;
     }
-    if (!a.json) std::cerr << "exhibit: " << r.error->message << "\n";
+    std::cerr << "exhibit: " << r.error->message << "\n";
     switch (r.error->kind) {
         case ErrorKind::NoSpace:
         case ErrorKind::Io:
@@ -275,13 +280,15 @@ int main(int argc, char** argv) {
     custody.add_to(app);
     ReportCommands report_cmd;  // `report`
     report_cmd.add_to(app);
+    OutputDriveCommands output_drive;  // `output-drive show|prepare|open`
+    output_drive.add_to(app);
 
     const std::string first = argc > 1 ? argv[1] : "";
     if (!first.empty() && first[0] != '-' && first != "acquire" && first != "info" &&
         first != "devices" && first != "protect" && first != "triage" && first != "files" &&
         first != "hashset" && first != "rules" && first != "run" && first != "seal" &&
         first != "verify" && first != "key" && first != "note" && first != "custody" &&
-        first != "report") {
+        first != "report" && first != "output-drive") {
         std::cerr << "exhibit: unknown command '" << first << "' (see `exhibit --help`)\n";
         return kUsage;
     }
@@ -306,6 +313,7 @@ int main(int argc, char** argv) {
         if (rules.selected()) return rules.run();
         if (custody.selected()) return custody.run(g_cancel);
         if (report_cmd.selected()) return report_cmd.run();
+        if (output_drive.selected()) return output_drive.run();
         if (*info_cmd) {
             OpenOptions options;
             options.hardware_blocker = info_blocker;

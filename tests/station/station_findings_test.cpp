@@ -257,6 +257,36 @@ TEST_CASE("live counters while triage runs, and each file's hits with context",
         ++decoded;
     }
     CHECK(decoded >= 3);
+    // The same thumbnails from one reader: the source opened once, one worker per batch,
+    // and a file that cannot be read fails alone.
+    {
+        std::vector<FileRow> rows;
+        for (std::size_t i : pictures)
+            rows.push_back(idx->files[i]);
+        FileRow missing = rows.front();
+        missing.entry.meta_address = 999999999;
+        rows.push_back(missing);
+        PictureReader reader(image.string());
+        const std::atomic<bool> never{false};
+        auto first = reader.load(rows, 96, 32ull << 20, never);
+        auto again = reader.load(std::span(rows).first(2), 96, 32ull << 20, never);
+        CHECK(reader.opens() == 1);
+        REQUIRE(first.size() == rows.size());
+        REQUIRE(again.size() == 2);
+        CHECK_FALSE(first.back().error.empty());
+        for (std::size_t k = 0; k + 1 < rows.size(); ++k) {
+            const FileRow& row = rows[k];
+            if (row.entry.deleted()) continue;
+            INFO(row.entry.path << ": " << first[k].error);
+            REQUIRE(first[k].error.empty());
+            CHECK_FALSE(first[k].loading);
+            auto single = load_thumbnail(image.string(), row, 96);
+            REQUIRE(single);
+            CHECK(first[k].sharp.rgba == single->rgba);
+            CHECK(first[k].blurred.rgba == blur_thumbnail(*single).rgba);
+            if (k < 2) CHECK(again[k].sharp.rgba == single->rgba);
+        }
+    }
     PictureReveal reveal;
     CHECK_FALSE(reveal.shown(pictures[0]));
     reveal.reveal(pictures[0]);
@@ -332,4 +362,91 @@ TEST_CASE("blurred thumbnails keep colour, lose detail; a non-picture is refused
     auto bad = decode_thumbnail(std::as_bytes(std::span(not_a_picture)), 64);
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message.find("not a picture") != std::string::npos);
+}
+
+TEST_CASE("scan notes show as a group that names each file and why, read-only in review",
+          "[station][findings]") {
+    test::TempDir dir;
+    const fs::path path = dir.path() / "case.sqlite";
+    std::int64_t run_id = 0;
+    {
+        auto db = CaseDatabase::open(path);
+        REQUIRE(db);
+        WalkResult walk;
+        FileSystemEntry fsys;
+        fsys.type = "fat32";
+        fsys.offset = 1 << 20;
+        walk.file_systems.push_back(fsys);
+        for (const char* p : {"docs/big.bin", "docs/ok.txt", "x/hang.bin"}) {
+            FileEntry f;
+            f.path = p;
+            f.name = f.path.substr(f.path.rfind('/') + 1);
+            f.name_type = f.meta_type = 'r';
+            f.name_allocated = f.meta_allocated = true;
+            f.size = 10;
+            walk.files.push_back(f);
+        }
+        auto run = (*db)->begin_run(SourceInfo{});
+        REQUIRE(run);
+        run_id = *run;
+        auto recorded = (*db)->record_walk(run_id, walk);
+        INFO((recorded ? std::string() : recorded.error().message));
+        REQUIRE(recorded);
+        REQUIRE((*db)->add_scan_notes(
+            run_id,
+            {{"yara-truncated", "/docs/big.bin",
+              "/docs/big.bin: YARA scanned the first 5 of 10 bytes (--yara-max-size)"},
+             {"yara-error", "/x/hang.bin", "/x/hang.bin: YARA scan timed out after 5 s"},
+             {"rule-file", "/rules/bad.yar", "rule file /rules/bad.yar does not compile"}}));
+        REQUIRE((*db)->finish_run(run_id, "completed", ""));
+    }
+    test::SourceSeal sealed({path});
+    auto idx = load_findings(path, 0, true);
+    REQUIRE(idx);
+    CHECK(sealed.unchanged());
+    REQUIRE(idx->scan_notes.size() == 3);
+    auto g = std::find_if(idx->groups.begin(), idx->groups.end(),
+                          [](const FindingGroup& x) { return x.kind == "scan-note"; });
+    REQUIRE(g != idx->groups.end());
+    CHECK(g->title == "Not fully scanned");
+    REQUIRE(g->files.size() == 2);
+    std::vector<std::string> named;
+    for (std::size_t i : g->files)
+        named.push_back(idx->files[i].entry.path);
+    std::sort(named.begin(), named.end());
+    CHECK(named == std::vector<std::string>{"docs/big.bin", "x/hang.bin"});
+    for (std::size_t i = 0; i < idx->files.size(); ++i) {
+        auto why = scan_notes_for(*idx, i);
+        if (idx->files[i].entry.path == "docs/ok.txt") CHECK(why.empty());
+        if (idx->files[i].entry.path == "x/hang.bin") {
+            REQUIRE(why.size() == 1);
+            CHECK(why[0].find("timed out") != std::string::npos);
+        }
+    }
+    CHECK(idx->scan_notes[2].files.empty());  // a rule file names no evidence file
+
+    // Only a rule file left out: the group is still there, with no files.
+    auto only_rules = index_findings({}, 1, {{"rule-file", "/r.yar", "left out"}});
+    REQUIRE(only_rules.groups.size() == 1);
+    CHECK(only_rules.groups[0].kind == "scan-note");
+}
+
+TEST_CASE("the thumbnail cache keeps the most recently used, at most its capacity",
+          "[station][pictures]") {
+    ThumbnailCache cache(3);
+    for (std::size_t f : {1, 2, 3})
+        cache.put(f, PictureThumb{false, {}, {}, "t" + std::to_string(f)});
+    CHECK(cache.touch(1));  // 1 is now the newest, 2 the oldest
+    cache.put(4, PictureThumb{});
+    CHECK(cache.size() == 3);
+    CHECK_FALSE(cache.find(2));
+    CHECK(cache.find(1));
+    CHECK(cache.find(3));
+    CHECK(cache.find(4));
+    CHECK_FALSE(cache.touch(2));
+    cache.put(3, PictureThumb{false, {}, {}, "again"});  // replaces, no eviction
+    CHECK(cache.size() == 3);
+    CHECK(cache.find(3)->error == "again");
+    cache.clear();
+    CHECK(cache.size() == 0);
 }

@@ -143,6 +143,11 @@ TEST_CASE("triage of the sample device from sign-in to findings", "[station][flo
         }
     }
     CHECK(shown >= 3);
+    // One opened source for the job; the requests read in batches, not one worker each.
+    CHECK(m.picture_source_opens() == 1);
+    CHECK(m.picture_batches() <=
+          static_cast<int>((m.pictures().size() + StationModel::kThumbnailBatch - 1) /
+                           StationModel::kThumbnailBatch));
     CHECK_FALSE(m.reveal.revealed());  // nothing revealed until the examiner asks
     CHECK(recorded(m, "sign in"));
     CHECK(recorded(m, "job started"));
@@ -416,8 +421,12 @@ TEST_CASE("seal the case into a bundle, verify it, and review it read-only in th
     CHECK(log.find("\"station_action\":\"seal\"") != std::string::npos);
     CHECK(log.find("\"action\":\"bundle_sealed\"") != std::string::npos);
 
-    // The lab: the bundle opened, verified, its findings read without writing anything.
-    test::SourceSeal bundle_db({bundle / "data" / "case.sqlite"});
+    // The lab: the bundle opened, verified, its findings and pictures read without writing
+    // anything: every file of the bundle keeps its bytes.
+    std::vector<fs::path> bundle_files;
+    for (const auto& e : fs::recursive_directory_iterator(bundle))
+        if (e.is_regular_file()) bundle_files.push_back(e.path());
+    test::SourceSeal bundle_db(bundle_files);
     test::TempDir lab_dir;
     StationModel lab(config_for(lab_dir, {}));
     lab.start();
@@ -441,6 +450,34 @@ TEST_CASE("seal the case into a bundle, verify it, and review it read-only in th
     REQUIRE(lab.findings());
     REQUIRE(m.findings());
     CHECK(lab.findings()->files.size() == m.findings()->files.size());
+    // The picture grid shows the bundle's own image, blurred as on scene.
+    CHECK(lab.picture_source().rfind((bundle / "data" / "image").string(), 0) == 0);
+    REQUIRE(lab.pictures() == m.pictures());
+    for (std::size_t i : m.pictures())
+        m.request_thumbnail(i);
+    REQUIRE(m.settle(60s));
+    for (std::size_t i : lab.pictures())
+        lab.request_thumbnail(i);
+    REQUIRE(lab.settle(60s));
+    std::size_t lab_shown = 0;
+    for (std::size_t i : lab.pictures()) {
+        const auto* t = lab.thumbnail(i);
+        REQUIRE(t);
+        CHECK_FALSE(t->loading);
+        if (!lab.findings()->files[i].entry.deleted()) {
+            INFO(lab.findings()->files[i].entry.path << ": " << t->error);
+            CHECK(t->error.empty());
+        }
+        if (t->error.empty()) {
+            CHECK(t->blurred.rgba != t->sharp.rgba);
+            const auto* scene = m.thumbnail(i);
+            REQUIRE(scene);
+            CHECK(scene->sharp.rgba == t->sharp.rgba);  // the same picture as on scene
+            ++lab_shown;
+        }
+    }
+    CHECK(lab_shown >= 3);
+    CHECK_FALSE(lab.reveal.revealed());
     lab.go_back();
     CHECK(lab.screen() == Screen::Review);
     CHECK(bundle_db.unchanged());

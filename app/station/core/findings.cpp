@@ -32,7 +32,8 @@ int kind_rank(const std::string& k) {
 
 }  // namespace
 
-FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id) {
+FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id,
+                             std::vector<ScanNote> notes) {
     FindingsIndex idx;
     idx.run_id = run_id;
     idx.files = std::move(files);
@@ -82,11 +83,35 @@ FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id) {
         part.children[parent_folder(f.path)].push_back(i);
     }
 
+    // Scan notes name an evidence file by its path from the file-system root.
+    FindingGroup not_scanned{"Not fully scanned", "scan-note", {}};
+    if (!notes.empty()) {
+        std::unordered_map<std::string, std::vector<std::size_t>> by_path;
+        for (std::size_t i = 0; i < idx.files.size(); ++i)
+            if (idx.files[i].entry.name_type != 'd' && idx.files[i].entry.stream.empty())
+                by_path["/" + idx.files[i].entry.path].push_back(i);
+        for (ScanNote& n : notes) {
+            ScanNoteView v;
+            if (n.kind != "rule-file")
+                if (auto it = by_path.find(n.path); it != by_path.end()) v.files = it->second;
+            for (std::size_t f : v.files)
+                not_scanned.files.push_back(f);
+            v.note = std::move(n);
+            idx.scan_notes.push_back(std::move(v));
+        }
+        std::sort(not_scanned.files.begin(), not_scanned.files.end());
+        not_scanned.files.erase(std::unique(not_scanned.files.begin(), not_scanned.files.end()),
+                                not_scanned.files.end());
+    }
+
     if (!known_bad.files.empty()) idx.groups.push_back(std::move(known_bad));
     for (auto& [key, g] : hit_groups)
         idx.groups.push_back(std::move(g));
     if (!watch.files.empty()) idx.groups.push_back(std::move(watch));
     if (!mismatch.files.empty()) idx.groups.push_back(std::move(mismatch));
+    // Shown even when no listed file is named (a rule file left out): the examiner must
+    // see that the scan was not complete.
+    if (!idx.scan_notes.empty()) idx.groups.push_back(std::move(not_scanned));
     if (!deleted.files.empty()) idx.groups.push_back(std::move(deleted));
 
     idx.modified = build_timeline(idx.files, TimeField::Modified);
@@ -106,6 +131,14 @@ FindingsIndex index_findings(std::vector<FileRow> files, std::int64_t run_id) {
         }
     }
     return idx;
+}
+
+std::vector<std::string> scan_notes_for(const FindingsIndex& index, std::size_t file) {
+    std::vector<std::string> out;
+    for (const ScanNoteView& v : index.scan_notes)
+        if (std::find(v.files.begin(), v.files.end(), file) != v.files.end())
+            out.push_back(v.note.message);
+    return out;
 }
 
 Expected<FindingsIndex> load_findings(const std::filesystem::path& case_database,
@@ -141,7 +174,13 @@ Expected<FindingsIndex> load_findings(const std::filesystem::path& case_database
         else
             outside.push_back(std::move(h));
     }
-    auto idx = index_findings(std::move(*files), run_id);
+    auto notes = (*db)->scan_notes(run_id);
+    if (!notes) return notes.error();
+    std::vector<ScanNote> run_notes;
+    run_notes.reserve(notes->size());
+    for (auto& n : *notes)
+        run_notes.push_back(std::move(n.note));
+    auto idx = index_findings(std::move(*files), run_id, std::move(run_notes));
     idx.hits_outside_files = std::move(outside);
     return idx;
 }

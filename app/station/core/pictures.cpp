@@ -3,11 +3,15 @@
 #include <stb_image.h>
 #include <stb_image_resize.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <fstream>
 #include <memory>
 #include <tuple>
 
 #include "exhibit/file_content.hpp"
+#include "exhibit/file_contents.hpp"
 #include "exhibit/source.hpp"
 
 namespace exhibit::station {
@@ -71,6 +75,106 @@ Expected<Thumbnail> load_thumbnail(const std::string& source_path, const FileRow
     auto bytes = read_file_content(**source, file.fs_offset, file.entry.meta_address, max_bytes);
     if (!bytes) return bytes.error();
     return decode_thumbnail(*bytes, max_side);
+}
+
+std::vector<PictureThumb> PictureReader::load(std::span<const FileRow> files, int max_side,
+                                              std::uint64_t max_bytes,
+                                              const std::atomic<bool>& cancel) {
+    std::vector<PictureThumb> out(files.size());
+    for (PictureThumb& t : out)
+        t.loading = false;
+    if (!source_) {
+        OpenOptions options;
+        options.hardware_blocker = blocker_;
+        auto source = open_source(path_, options);
+        if (!source) {
+            for (PictureThumb& t : out)
+                t.error = source.error().message;
+            return out;
+        }
+        source_ = std::move(*source);
+        ++opens_;
+    }
+    std::vector<FileRef> refs;
+    refs.reserve(files.size());
+    for (const FileRow& f : files)
+        refs.push_back({f.fs_offset, f.entry.meta_address});
+    (void)read_file_contents(
+        *source_, refs, max_bytes,
+        [&](std::size_t i, Expected<std::vector<std::byte>> bytes) {
+            if (!bytes) {
+                out[i].error = bytes.error().message;
+                return;
+            }
+            auto sharp = decode_thumbnail(*bytes, max_side);
+            if (!sharp) {
+                out[i].error = sharp.error().message;
+                return;
+            }
+            out[i].blurred = blur_thumbnail(*sharp);
+            out[i].sharp = std::move(*sharp);
+        },
+        cancel);
+    return out;
+}
+
+Expected<std::filesystem::path> bundle_image(const std::filesystem::path& bundle) {
+    namespace fs = std::filesystem;
+    const fs::path dir = bundle / "data" / "image";
+    std::error_code ec;
+    std::vector<fs::path> records;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().ends_with(".acquisition.json"))
+            records.push_back(it->path());
+    std::sort(records.begin(), records.end());
+    for (const fs::path& record : records) {
+        std::ifstream in(record);
+        auto r = nlohmann::json::parse(in, nullptr, false);
+        if (r.is_discarded() || !r.is_object() || !r.contains("outputs") ||
+            !r["outputs"].is_array() || r["outputs"].empty() || !r["outputs"][0].is_string())
+            return make_error(ErrorKind::Format, record.string() + " is not an acquisition record");
+        // The image is a file beside its record, never a path out of the bundle.
+        const std::string first = r["outputs"][0].get<std::string>();
+        if (first.empty() || first.find('/') != std::string::npos || first == "." ||
+            first == ".." || !fs::is_regular_file(dir / first, ec))
+            return make_error(ErrorKind::Format, record.string() + " names its image as \"" +
+                                                     first + "\", which is not a file beside it");
+        return dir / first;
+    }
+    return make_error(ErrorKind::NotFound,
+                      "This bundle holds no image of the exhibit (triage only), so its pictures "
+                      "cannot be shown.");
+}
+
+const PictureThumb* ThumbnailCache::find(std::size_t file) const {
+    auto it = entries_.find(file);
+    return it == entries_.end() ? nullptr : &it->second.thumb;
+}
+
+bool ThumbnailCache::touch(std::size_t file) {
+    auto it = entries_.find(file);
+    if (it == entries_.end()) return false;
+    order_.splice(order_.begin(), order_, it->second.at);
+    return true;
+}
+
+void ThumbnailCache::put(std::size_t file, PictureThumb thumb) {
+    if (auto it = entries_.find(file); it != entries_.end()) {
+        it->second.thumb = std::move(thumb);
+        order_.splice(order_.begin(), order_, it->second.at);
+        return;
+    }
+    while (entries_.size() >= capacity_) {
+        entries_.erase(order_.back());
+        order_.pop_back();
+    }
+    order_.push_front(file);
+    entries_.emplace(file, Entry{std::move(thumb), order_.begin()});
+}
+
+void ThumbnailCache::clear() {
+    entries_.clear();
+    order_.clear();
 }
 
 Thumbnail blur_thumbnail(const Thumbnail& sharp, int cells) {

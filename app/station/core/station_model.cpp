@@ -50,7 +50,9 @@ StationModel::StationModel(StationConfig config)
       monitor_(
           DeviceMonitor::Options{config_.sysfs_root, config_.image_files, config_.watch_hotplug}) {}
 
-StationModel::~StationModel() = default;
+StationModel::~StationModel() {
+    if (picture_cancel_) picture_cancel_->store(true);  // a batch in hand ends early
+}
 
 void StationModel::start() {
     tasks_.run([this] {
@@ -68,6 +70,8 @@ void StationModel::record(std::string action, std::string detail) {
 void StationModel::frame(double now) {
     tasks_.drain();
     picture_tasks_.drain();
+    dispatch_thumbnails();
+    ++frame_no_;
     if (auto list = monitor_.take_if_changed()) on_devices(std::move(*list));
 
     if (job_.running() || !throughput_.empty()) {
@@ -421,8 +425,7 @@ bool StationModel::start_job() {
         plan.output_dir.empty() ? store_.image_folder(case_details) : fs::path(plan.output_dir);
     request.image.basename = folder_name_for(case_details.exhibit_ref);
     image_dir_ = request.image.out_dir;
-    picture_source_ = request.source_path;
-    picture_blocker_ = request.hardware_blocker;
+    reset_pictures(request.source_path, request.hardware_blocker, "");
     request.image.verify = plan.verify;
     request.image.case_info.case_number = case_details.case_ref;
     request.image.case_info.evidence_number = case_details.exhibit_ref;
@@ -523,15 +526,26 @@ void StationModel::load_findings_async(fs::path db, bool read_only) {
         if (outcome_ && outcome_->triage) run_id = outcome_->triage->id;
     }
     loading_findings_ = true;
-    tasks_.run([this, db, run_id, read_only]() -> BackgroundTasks::Completion {
+    std::optional<fs::path> bundle;
+    if (reviewing_) bundle = reviewed_;
+    tasks_.run([this, db, run_id, read_only, bundle]() -> BackgroundTasks::Completion {
         auto index = load_findings(db, run_id, read_only);
-        return [this, index = std::move(index)]() mutable {
+        // In review the pictures come from the bundle's own image.
+        std::optional<Expected<fs::path>> image;
+        if (bundle && index) image = bundle_image(*bundle);
+        return [this, index = std::move(index), image = std::move(image)]() mutable {
             loading_findings_ = false;
             if (index) {
                 findings_ = std::move(*index);
                 pictures_ = picture_files(*findings_);
-                thumbs_.clear();
-                thumb_order_.clear();
+                if (image) {
+                    if (*image)
+                        reset_pictures((*image)->string(), "", "");
+                    else
+                        reset_pictures("", "", image->error().message);
+                } else {
+                    reset_pictures(picture_source_, picture_blocker_, picture_unavailable_);
+                }
                 reveal.hide();
             } else
                 message_ = index.error().message;
@@ -643,41 +657,90 @@ namespace exhibit::station {
 
 // --- Pictures
 
+namespace {
+const PictureThumb kLoading{};  // loading = true
+}  // namespace
+
+void StationModel::reset_pictures(std::string source, std::string blocker,
+                                  std::string unavailable) {
+    ++picture_generation_;  // batches in flight land nowhere
+    thumbs_.clear();
+    pending_.clear();
+    in_flight_.clear();
+    if (source != picture_source_ || blocker != picture_blocker_ || !picture_reader_) {
+        if (picture_cancel_) picture_cancel_->store(true);
+        picture_cancel_ = std::make_shared<std::atomic<bool>>(false);
+        picture_reader_ =
+            source.empty() ? nullptr : std::make_shared<PictureReader>(source, blocker);
+    }
+    picture_source_ = std::move(source);
+    picture_blocker_ = std::move(blocker);
+    picture_unavailable_ = std::move(unavailable);
+}
+
+int StationModel::picture_source_opens() const {
+    return picture_reader_ && !batch_running_ ? picture_reader_->opens() : 0;
+}
+
 const StationModel::PictureThumb* StationModel::thumbnail(std::size_t file) const {
-    auto it = thumbs_.find(file);
-    return it == thumbs_.end() ? nullptr : &it->second;
+    if (const PictureThumb* t = thumbs_.find(file)) return t;
+    if (pending_.count(file) || in_flight_.count(file)) return &kLoading;
+    return nullptr;
 }
 
 void StationModel::request_thumbnail(std::size_t file) {
-    if (!findings_ || file >= findings_->files.size() || thumbs_.count(file)) return;
-    PictureThumb& t = thumbs_[file];
-    if (reviewing_ || picture_source_.empty()) {
+    if (!findings_ || file >= findings_->files.size() || thumbs_.touch(file) ||
+        in_flight_.count(file))
+        return;
+    if (!picture_reader_) {
+        PictureThumb t;
         t.loading = false;
-        t.error = "Pictures are shown from the exhibit itself, at the scene.";
+        t.error = !picture_unavailable_.empty()
+                      ? picture_unavailable_
+                      : "Pictures are shown from the exhibit itself, at the scene.";
+        thumbs_.put(file, std::move(t));
         return;
     }
-    // Memory stays bounded with thousands of pictures: the oldest thumbnails go first.
-    thumb_order_.push_back(file);
-    while (thumb_order_.size() > 400) {
-        std::size_t old = thumb_order_.front();
-        thumb_order_.pop_front();
-        auto it = thumbs_.find(old);
-        if (it != thumbs_.end() && !it->second.loading) thumbs_.erase(it);
-    }
-    picture_tasks_.run([this, file, row = findings_->files[file], source = picture_source_,
-                        blocker = picture_blocker_]() -> BackgroundTasks::Completion {
-        auto sharp = load_thumbnail(source, row, kThumbnailSide, 32ull << 20, blocker);
-        PictureThumb done;
-        done.loading = false;
-        if (sharp) {
-            done.blurred = blur_thumbnail(*sharp);
-            done.sharp = std::move(*sharp);
-        } else {
-            done.error = sharp.error().message;
+    pending_[file] = frame_no_;
+}
+
+// At the start of a frame: the files the grid asked for, newest first, go to the worker in
+// one batch (one parser worker over the job's one opened source). Requests the grid has
+// not repeated lately are dropped beyond a few batches' worth: they scrolled away.
+void StationModel::dispatch_thumbnails() {
+    if (batch_running_ || pending_.empty() || !findings_ || !picture_reader_) return;
+    std::vector<std::pair<std::uint64_t, std::size_t>> order;
+    order.reserve(pending_.size());
+    for (auto [file, stamp] : pending_)
+        order.emplace_back(stamp, file);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::size_t> batch;
+    std::vector<FileRow> rows;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        const std::size_t file = order[i].second;
+        if (i < kThumbnailBatch) {
+            batch.push_back(file);
+            rows.push_back(findings_->files[file]);
+            in_flight_.insert(file);
+            pending_.erase(file);
+        } else if (i >= 3 * kThumbnailBatch) {
+            pending_.erase(file);
         }
-        return [this, file, done = std::move(done)]() mutable {
-            auto it = thumbs_.find(file);
-            if (it != thumbs_.end()) it->second = std::move(done);
+    }
+    batch_running_ = true;
+    ++picture_batches_;
+    picture_tasks_.run([this, batch = std::move(batch), rows = std::move(rows),
+                        reader = picture_reader_, cancel = picture_cancel_,
+                        generation = picture_generation_]() -> BackgroundTasks::Completion {
+        auto done = reader->load(rows, kThumbnailSide, 32ull << 20, *cancel);
+        return [this, batch, done = std::move(done), generation]() mutable {
+            batch_running_ = false;
+            if (generation != picture_generation_) return;
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                in_flight_.erase(batch[i]);
+                thumbs_.put(batch[i], std::move(done[i]));
+            }
         };
     });
 }

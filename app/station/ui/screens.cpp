@@ -631,8 +631,8 @@ void Screens::running_screen() {
     if (go) model_.show_findings();
 }
 
-void Screens::file_details(const FileRow& row) {
-    const FileEntry& f = row.entry;
+void Screens::file_details(const FindingsIndex& index, std::size_t file) {
+    const FileEntry& f = index.files[file].entry;
     const Palette& p = palette(ui_.theme);
     ImGui::PushFont(ui_.fonts.title);
     ImGui::TextWrapped("%s", f.name.c_str());
@@ -669,6 +669,11 @@ void Screens::file_details(const FileRow& row) {
     label_value("Inode", std::to_string(f.meta_address));
     if (!f.findings.hash_status.empty()) label_value("Hash sets", f.findings.hash_status);
     if (!f.content_error.empty()) label_value("Not read", f.content_error);
+    for (const std::string& why : scan_notes_for(index, file)) {
+        ImGui::PushStyleColor(ImGuiCol_Text, p.warn);
+        ImGui::TextWrapped("Not fully scanned: %s", why.c_str());
+        ImGui::PopStyleColor();
+    }
     ImGui::PushFont(ui_.fonts.mono);
     if (!f.findings.hashes.md5.empty()) {
         ImGui::TextWrapped("MD5    %s", f.findings.hashes.md5.c_str());
@@ -793,10 +798,37 @@ void Screens::findings_screen() {
             ImGui::EndChild();
         }
     } else if (findings_.group >= 0 && findings_.group < static_cast<int>(idx->groups.size())) {
+        const FindingGroup& g = idx->groups[static_cast<std::size_t>(findings_.group)];
         if (ui_.button("All files")) findings_.group = -1;
         ImGui::SameLine();
-        ImGui::TextWrapped("%s", idx->groups[findings_.group].title.c_str());
-        if (findings_.group >= 0) entries = &idx->groups[findings_.group].files;
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextWrapped("%s", g.title.c_str());
+        if (g.kind == "scan-note") {
+            // Each note with its reason; tap one that names a file to see the file.
+            draw_entries = false;
+            ImGui::BeginChild("##notes");
+            for (std::size_t i = 0; i < idx->scan_notes.size(); ++i) {
+                const ScanNoteView& v = idx->scan_notes[i];
+                const char* why = v.note.kind == "yara-truncated" ? "Scanned in part"
+                                  : v.note.kind == "yara-error"   ? "Scan failed"
+                                  : v.note.kind == "rule-file"    ? "Rule file left out"
+                                                                  : v.note.kind.c_str();
+                ImGui::PushStyleColor(ImGuiCol_Text, p.warn);
+                ImGui::TextUnformatted(why);
+                ImGui::PopStyleColor();
+                ImGui::TextWrapped("%s", v.note.message.c_str());
+                if (!v.files.empty()) {
+                    std::string label = "Show the file##note" + std::to_string(i);
+                    bool on = findings_.file == static_cast<long long>(v.files.front());
+                    if (ui_.row(label.c_str(), on))
+                        findings_.file = static_cast<long long>(v.files.front());
+                }
+                ImGui::Separator();
+            }
+            ImGui::EndChild();
+        } else if (findings_.group >= 0) {
+            entries = &g.files;
+        }
     } else if (!idx->partitions.empty()) {
         findings_.partition =
             std::clamp(findings_.partition, 0, static_cast<int>(idx->partitions.size()) - 1);
@@ -852,7 +884,7 @@ void Screens::findings_screen() {
 
     ImGui::BeginChild("##details", ImVec2(0, h), true);
     if (findings_.file >= 0 && findings_.file < static_cast<long long>(idx->files.size()))
-        file_details(idx->files[static_cast<std::size_t>(findings_.file)]);
+        file_details(*idx, static_cast<std::size_t>(findings_.file));
     else
         ImGui::TextDisabled("Tap a file to see its details.");
     ImGui::EndChild();

@@ -37,7 +37,7 @@ class Screens {
     void plan_screen();
     void running_screen();
     void findings_screen();
-    void file_details(const FileRow& row);
+    void file_details(const FindingsIndex& index, std::size_t file);
     void seal_screen();
     void review_screen();
     void verdict_panel(const BundleVerdict& verdict);

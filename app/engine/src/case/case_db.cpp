@@ -570,6 +570,13 @@ CaseDatabase::~CaseDatabase() {
 }
 
 Expected<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const std::filesystem::path& path) {
+    // SQLite opens a private temporary database for "" and blocks on a FIFO.
+    if (path.empty()) return make_error(ErrorKind::InvalidArgument, "no case database was named");
+    if (std::error_code ec;
+        std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+        return make_error(ErrorKind::InvalidArgument,
+                          path.string() + " is not a case database: it is not a regular file");
+    }
     sqlite3* raw = nullptr;
     int rc =
         sqlite3_open_v2(path.c_str(), &raw,

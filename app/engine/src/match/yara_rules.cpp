@@ -17,6 +17,7 @@
 
 #include "exhibit/hashing.hpp"
 #include "exhibit/rules.hpp"
+#include "io/durable_file.hpp"
 #include "match/yara_keywords.hpp"
 
 namespace exhibit {
@@ -35,6 +36,7 @@ std::string sha256_hex(const std::string& bytes) {
 }
 
 Expected<std::string> read_all(const fs::path& path, const std::string& what) {
+    if (auto s = io::check_regular_file(path, what); !s) return s.error();
     std::ifstream in(path, std::ios::binary);
     if (!in) return errno_error("cannot read " + what + " " + path.string(), errno);
     std::ostringstream s;
@@ -88,6 +90,10 @@ const char* on_include(const char* include_name, const char* calling_file, const
     }
     path = path.lexically_normal();
     includes.read_as[name] = path;
+    if (!io::check_regular_file(path, "included rule file")) {
+        includes.files[path.string()] = "";
+        return nullptr;
+    }
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     if (in) text << in.rdbuf();

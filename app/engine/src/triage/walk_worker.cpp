@@ -17,7 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <new>
+#include <optional>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EXHIBIT_ASAN 1
@@ -41,6 +43,7 @@ constexpr int kWorkerSocket = 3;  // where the socket sits in the worker
 constexpr int kExitLostSupervisor = 2;
 constexpr int kExitOutOfMemory = 3;
 constexpr int kExitFailed = 4;
+constexpr int kExitNoSandbox = 5;  // the kernel refused the seccomp filter
 
 bool send_all(int fd, const std::byte* data, std::size_t size) {
     while (size > 0) {
@@ -64,16 +67,70 @@ bool recv_all(int fd, std::byte* data, std::size_t size) {
     return true;
 }
 
+// The source as the worker reads it itself: the supervisor's read-only descriptors, moved
+// to fixed numbers, read with pread and failing as the supervisor's Source would.
+class DescriptorSource final : public Source {
+  public:
+    DescriptorSource(SourceInfo info, std::vector<Source::Descriptor> parts)
+        : info_(std::move(info)), parts_(std::move(parts)) {}
+    const SourceInfo& info() const override { return info_; }
+
+    Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
+        if (offset >= info_.size || buffer.empty()) return std::size_t{0};
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), info_.size - offset));
+        auto it = std::upper_bound(
+            parts_.begin(), parts_.end(), offset,
+            [](std::uint64_t off, const Source::Descriptor& d) { return off < d.start; });
+        const Source::Descriptor& part = *std::prev(it);
+        const std::uint64_t within = offset - part.start;
+        const std::size_t chunk =
+            static_cast<std::size_t>(std::min<std::uint64_t>(want, part.size - within));
+        ssize_t n;
+        do {
+            n = ::pread(part.fd, buffer.data(), chunk, static_cast<off_t>(within));
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            return errno_error(
+                part.device
+                    ? "cannot read device " + info_.path + " at offset " + std::to_string(offset)
+                    : "cannot read " + part.path + " at offset " + std::to_string(within),
+                errno);
+        }
+        if (n == 0) {
+            return make_error(
+                ErrorKind::SourceChanged,
+                part.device
+                    ? "device " + info_.path + " ended at offset " + std::to_string(offset) +
+                          " though it reported " + std::to_string(info_.size) + " bytes"
+                    : part.path + " ended at offset " + std::to_string(within) + " but was " +
+                          std::to_string(part.size) + " bytes when it was opened");
+        }
+        return static_cast<std::size_t>(n);
+    }
+
+  private:
+    SourceInfo info_;
+    std::vector<Source::Descriptor> parts_;
+};
+
 // The worker's end of the socket: frames out, read replies in.
 class ChildSide final : public WorkerSide, public Source {
   public:
-    ChildSide(SourceInfo info, const std::atomic<bool>& cancel)
-        : info_(std::move(info)), cancel_(cancel) {}
+    ChildSide(SourceInfo info, std::vector<Source::Descriptor> direct,
+              const std::atomic<bool>& cancel)
+        : info_(info), cancel_(cancel) {
+        if (!direct.empty()) direct_.emplace(std::move(info), std::move(direct));
+    }
 
-    Source& source() override { return *this; }
+    Source& source() override {
+        if (direct_) return *direct_;
+        return *this;
+    }
     bool cancelled() const override { return cancel_.load(std::memory_order_relaxed); }
 
     void send(MessageType type, std::span<const std::byte> payload) override {
+        std::lock_guard lock(send_mutex_);  // scanner threads report too
         // Small frames (all but content) go in one piece: one system call each.
         const bool small = payload.size() <= sizeof small_ - kFrameHeader;
         std::byte* header = small ? small_ : large_header_;
@@ -94,6 +151,8 @@ class ChildSide final : public WorkerSide, public Source {
 
     Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
         std::size_t done = 0;
+        // The request and its reply in one piece: no other thread's frame in between.
+        std::lock_guard lock(read_mutex_);
         while (done < buffer.size()) {
             const std::size_t want = std::min(buffer.size() - done, kMaxReadRequest);
             send(MessageType::Read, encode_read(offset + done, want));
@@ -120,7 +179,9 @@ class ChildSide final : public WorkerSide, public Source {
 
   private:
     SourceInfo info_;
+    std::optional<DescriptorSource> direct_;
     const std::atomic<bool>& cancel_;
+    std::mutex send_mutex_, read_mutex_;
     std::byte small_[16384];
     std::byte large_header_[kFrameHeader];
 };
@@ -156,7 +217,8 @@ bool send_within(int fd, const std::byte* data, std::size_t size, std::chrono::m
 bool enter_sandbox() {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
     if (!ctx) return false;
-    bool ok = true;
+    // Onto every thread of the worker (its scanner threads, started by `prepare`).
+    bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) == 0;
     auto allow = [&](int syscall) {
         ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscall, 0) == 0;
     };
@@ -187,11 +249,13 @@ bool enter_sandbox() {
                    SCMP_SYS(newfstatat)}) {
         allow(sc);
     }
-    // I/O on what the worker holds: its socket and stderr (everything else was closed
-    // before the filter went on, and it cannot open anything), and pipes it makes itself
-    // (the sanitizers probe memory by writing it into one).
-    for (int sc : {SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-                   SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(close), SCMP_SYS(pipe2)}) {
+    // I/O on what the worker holds: its socket, stderr and the source's read-only
+    // descriptors (everything else was closed before the filter went on, and it cannot
+    // open anything), and pipes it makes itself (the sanitizers probe memory by writing it
+    // into one).
+    for (int sc :
+         {SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+          SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(close), SCMP_SYS(pipe2)}) {
         allow(sc);
     }
     ok = ok && seccomp_load(ctx) == 0;
@@ -221,7 +285,8 @@ void exercise_allocator() {
 #endif
 
 [[noreturn]] void run_child(int socket, std::uint64_t memory, const SourceInfo& info,
-                            const std::atomic<bool>& cancel, const WalkWorker::Body& body) {
+                            std::vector<Source::Descriptor> direct, const std::atomic<bool>& cancel,
+                            const WalkWorker::Body& body, const WalkWorker::Prepare& prepare) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
 #ifdef EXHIBIT_ASAN
     exercise_allocator();
@@ -232,13 +297,33 @@ void exercise_allocator() {
     ::signal(SIGINT, SIG_IGN);  // the operator's Ctrl-C is for the supervisor
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGXFSZ, SIG_IGN);
+    // The source's read-only descriptors go after the socket (out of the way first: one
+    // of them may sit where the socket goes).
+    for (auto& d : direct) {
+        d.fd = ::fcntl(d.fd, F_DUPFD_CLOEXEC, 512);
+        if (d.fd < 0) ::_exit(kExitFailed);
+    }
     if (socket != kWorkerSocket) {
         if (::dup2(socket, kWorkerSocket) < 0) ::_exit(kExitFailed);
     }
-    // Nothing of the supervisor's: not the case database, not the device, not the output.
-    ::close_range(kWorkerSocket + 1, ~0u, 0);
+    int next_fd = kWorkerSocket + 1;
+    for (auto& d : direct) {
+        if (::dup2(d.fd, next_fd) < 0) ::_exit(kExitFailed);
+        d.fd = next_fd++;
+    }
+    // Nothing else of the supervisor's: not the case database, not the output.
+    ::close_range(static_cast<unsigned>(next_fd), ~0u, 0);
     ::close(STDIN_FILENO);
     ::close(STDOUT_FILENO);  // the CLI's output (a --json report) is not the worker's
+    if (prepare) {
+        try {
+            prepare();
+        } catch (const std::bad_alloc&) {
+            ::_exit(kExitOutOfMemory);
+        } catch (...) {
+            ::_exit(kExitFailed);
+        }
+    }
     const rlimit none{0, 0};
     ::setrlimit(RLIMIT_CORE, &none);
     ::setrlimit(RLIMIT_FSIZE, &none);
@@ -249,9 +334,9 @@ void exercise_allocator() {
 #else
     (void)memory;
 #endif
-    if (!enter_sandbox()) ::_exit(kExitFailed);
+    if (!enter_sandbox()) ::_exit(kExitNoSandbox);
     try {
-        ChildSide side(info, cancel);
+        ChildSide side(info, std::move(direct), cancel);
         body(side);
     } catch (const std::bad_alloc&) {
         ::_exit(kExitOutOfMemory);
@@ -264,10 +349,10 @@ void exercise_allocator() {
 }  // namespace
 
 Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const WorkerLimits& limits,
-                                                        const Body& body) {
+                                                        const Body& body, const Prepare& prepare) {
 #ifdef EXHIBIT_ASAN
     for (int attempt = 1;; ++attempt) {
-        auto w = start_once(source, limits, body);
+        auto w = start_once(source, limits, body, prepare);
         if (!w || (*w)->await_ready()) return w;
         (*w)->kill("locked up at its start");
         if (attempt == 5) {
@@ -277,7 +362,7 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const Wo
         }
     }
 #else
-    return start_once(source, limits, body);
+    return start_once(source, limits, body, prepare);
 #endif
 }
 
@@ -293,7 +378,8 @@ bool WalkWorker::await_ready() {
 
 Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
                                                              const WorkerLimits& limits,
-                                                             const Body& body) {
+                                                             const Body& body,
+                                                             const Prepare& prepare) {
     std::unique_ptr<WalkWorker> w(new WalkWorker(source, limits));
     void* page =
         ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -310,6 +396,7 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
     }
     const SourceInfo info = source.info();
+    std::vector<Source::Descriptor> direct = source.read_descriptors();
     // The worker starts with the supervisor's pages; only what it adds counts.
     w->resident_at_start_ = statm_bytes("self", 1);
     std::fflush(nullptr);  // nothing buffered is written twice
@@ -321,7 +408,8 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
     }
     if (pid == 0) {
         ::close(fds[0]);
-        run_child(fds[1], limits.memory, info, w->shared_->cancel, body);
+        run_child(fds[1], limits.memory, info, std::move(direct), w->shared_->cancel, body,
+                  prepare);
     }
     ::close(fds[1]);
     w->pid_ = pid;
@@ -373,6 +461,11 @@ void WalkWorker::finish(int status) {
             case kExitOutOfMemory:
                 outcome_ =
                     "ran out of memory (limit " + std::to_string(limits_.memory >> 20) + " MiB)";
+                break;
+            case kExitNoSandbox:
+                outcome_ =
+                    "could not enter its sandbox (the kernel refused the seccomp filter; it "
+                    "needs a kernel with CONFIG_SECCOMP_FILTER)";
                 break;
             default:
                 outcome_ = "failed with exit status " + std::to_string(WEXITSTATUS(status));

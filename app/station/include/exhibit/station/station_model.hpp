@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,7 +89,8 @@ class StationModel {
     // Back one step, where that is allowed (never away from a running job).
     void go_back();
     bool busy() const {
-        return tasks_.busy() || picture_tasks_.busy() || job_.running() || bundle_job_.running();
+        return tasks_.busy() || picture_tasks_.busy() || batch_running_ || !pending_.empty() ||
+               job_.running() || bundle_job_.running();
     }
     // Tests and scripted runs: waits for background work and the job to end, then runs
     // frame(). False on timeout.
@@ -160,18 +162,24 @@ class StationModel {
 
     // --- Pictures (Findings): the device's pictures, thumbnails decoded on their own
     // worker from content the engine reads back from the source, on request (the grid asks
-    // for the ones it shows). Blurred until the examiner reveals one: `reveal`.
-    struct PictureThumb {
-        bool loading = true;
-        Thumbnail sharp, blurred;
-        std::string error;  // why it cannot be shown
-    };
+    // for the ones it shows, every frame). At the scene the source is the device; in review,
+    // the image inside the bundle, opened read-only. One opened source serves every
+    // thumbnail of a job; requests made in one frame are read in one batch at the next
+    // frame; the decoded thumbnails are kept in a bounded LRU cache. Blurred until the
+    // examiner reveals one: `reveal`.
+    using PictureThumb = station::PictureThumb;
     const std::vector<std::size_t>& pictures() const { return pictures_; }
-    // nullptr until requested; loading while the worker has it.
+    // nullptr until requested; loading while queued or on the worker.
     const PictureThumb* thumbnail(std::size_t file) const;
     void request_thumbnail(std::size_t file);
     PictureReveal reveal;
     static constexpr int kThumbnailSide = 160;
+    static constexpr std::size_t kThumbnailCache = 256;  // ~200 KiB each (sharp + blurred)
+    static constexpr std::size_t kThumbnailBatch = 32;   // files per parser worker
+    const ThumbnailCache& thumbnail_cache() const { return thumbs_; }
+    int picture_batches() const { return picture_batches_; }  // batches sent, for tests
+    int picture_source_opens() const;                         // for tests
+    const std::string& picture_source() const { return picture_source_; }
 
     // --- Seal: the case into a bundle on the output drive, then verified.
     std::string seal_folder;  // where the bundle goes; empty: the plan's output or case folder
@@ -239,9 +247,18 @@ class StationModel {
     bool loading_findings_ = false;
 
     std::vector<std::size_t> pictures_;
-    std::map<std::size_t, PictureThumb> thumbs_;
-    std::deque<std::size_t> thumb_order_;  // oldest first, for evicting beyond a cap
+    void reset_pictures(std::string source, std::string blocker, std::string unavailable);
+    void dispatch_thumbnails();
+    ThumbnailCache thumbs_{kThumbnailCache};
+    std::map<std::size_t, std::uint64_t> pending_;  // file -> the frame it was last asked for
+    std::set<std::size_t> in_flight_;               // files the worker has now
+    bool batch_running_ = false;
+    std::uint64_t frame_no_ = 0, picture_generation_ = 0;
+    int picture_batches_ = 0;
+    std::shared_ptr<PictureReader> picture_reader_;      // one per job, used on the worker
+    std::shared_ptr<std::atomic<bool>> picture_cancel_;  // set when the job's pictures go
     std::string picture_source_, picture_blocker_;
+    std::string picture_unavailable_;  // why no picture can be shown, when none can
     std::filesystem::path image_dir_;  // where this job's image was written
     BundleJob bundle_job_;
     std::optional<BundleResult> bundle_result_;
