@@ -564,6 +564,7 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
                   << " file-system errors\n";
         hash_sets_.print_summary(**db, run->id, nullptr);
         match_.print_summary(std::cout);
+        TriageMatchOptions::unallocated_summary(**db, run->id, nullptr, std::cout);
         if (run->status == "cancelled") return kCancelled;
         if (drive_full("triage")) return kOutput;
     }

@@ -94,7 +94,7 @@ Expected<std::pair<MessageType, std::size_t>> read_frame_header(std::span<const 
     if (in.size() < kFrameHeader) return malformed("frame", "header cut short");
     const auto type = std::to_integer<std::uint8_t>(in[0]);
     if (type < static_cast<std::uint8_t>(MessageType::VolumeSystem) ||
-        type > static_cast<std::uint8_t>(MessageType::Progress)) {
+        type > static_cast<std::uint8_t>(MessageType::UnallocatedNote)) {
         return malformed("frame", "unknown type " + std::to_string(type));
     }
     std::size_t size = 0;

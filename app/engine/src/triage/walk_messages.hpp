@@ -37,6 +37,11 @@ enum class MessageType : std::uint8_t {
     Ready,             // sanitizer builds: the worker's allocator works (walk_worker.cpp)
     Findings,          // {ordinal, ContentResult}: what the worker's scanners found in a file
     Progress,          // u64: more bytes of the current file read (sent every few MiB)
+    // The unallocated-space scan's worker (unallocated_scan.cpp encodes and checks these).
+    UnallocatedSize,      // {bytes}: unallocated bytes the region holds
+    UnallocatedHit,       // one rule or keyword hit, at an absolute byte offset
+    UnallocatedProgress,  // {bytes}: scanned since the last one
+    UnallocatedNote,      // {message}: a scan that failed or timed out
 };
 
 constexpr std::size_t kFrameHeader = 5;
