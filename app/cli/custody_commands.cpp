@@ -195,7 +195,7 @@ int CustodyCommands::run_key_show() {
 }
 
 int CustodyCommands::run_note() {
-    auto db = CaseDatabase::open(note_db_);
+    auto db = CaseDatabase::open_existing(note_db_);
     if (!db) return report(db.error(), kSource);
     auto c = read_case(**db);
     if (!c) return report(c.error(), kSource);
@@ -212,11 +212,22 @@ int CustodyCommands::run_note() {
 }
 
 int CustodyCommands::run_custody() {
+    // A FIFO or device would block the read or never end.
+    if (std::error_code ec; !fs::is_regular_file(custody_file_, ec)) {
+        std::cerr << "exhibit: cannot read " << custody_file_ << ": it is not a regular file\n";
+        return kSource;
+    }
     std::ifstream in(custody_file_, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     if (!in.good() && !in.eof()) {
         std::cerr << "exhibit: cannot read " << custody_file_ << "\n";
         return kSource;
+    }
+    if (text.empty()) {
+        // A case's log starts with case_opened; an empty file is no evidence of anything.
+        std::cout << "chain: none, " << custody_file_ << " is empty\n";
+        std::cerr << "exhibit: custody log " << custody_file_ << " is empty: it holds no events\n";
+        return kVerifyFailed;
     }
     ChainVerdict chain = verify_custody_chain(text);
     std::istringstream lines(text);
@@ -239,7 +250,7 @@ int CustodyCommands::run_custody() {
 }
 
 int CustodyCommands::run_seal(const std::atomic<bool>& cancel) {
-    auto db = CaseDatabase::open(seal_db_);
+    auto db = CaseDatabase::open_existing(seal_db_);
     if (!db) return report(db.error(), kSource);
     (void)keep_custody_reserve(**db);
     ReserveReleaser reserve{**db};
@@ -380,10 +391,6 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     if (!run) {
         log_error("triage", run.error());
         return report(run.error(), kOutput);
-    }
-    if (auto s = match_.store_notes(**db, run->id); !s) {
-        log_error("triage", s.error());
-        return report(s.error(), kOutput);
     }
     // The triage summary as the custody log keeps it: counts, hits by kind, and the hash
     // sets used with their SHA-256 (what `exhibit triage --json` reports of them).

@@ -79,7 +79,13 @@ nlohmann::json rules_json(const CompiledRules& rules) {
                              {"rules", f.rules},
                              {"messages", messages}});
         }
-        packs.push_back({{"path", pack.path.string()}, {"sha256", pack.sha256}, {"files", files}});
+        nlohmann::json includes = nlohmann::json::array();
+        for (const auto& inc : pack.includes)
+            includes.push_back({{"path", inc.relative}, {"sha256", inc.sha256}});
+        packs.push_back({{"path", pack.path.string()},
+                         {"sha256", pack.sha256},
+                         {"files", files},
+                         {"includes", includes}});
     }
     nlohmann::json j = {{"packs", packs},
                         {"rules", rules.rule_count()},
@@ -144,6 +150,10 @@ int TriageMatchOptions::prepare(WalkOptions& options, bool quiet) {
     YaraScanOptions so;
     so.max_bytes = *max;
     options.scanners.push_back(make_yara_scanner_factory(rules_, so, stats_));
+    // The rule files left out go into the run's first commit; each file's own notes come
+    // with its findings, so a run cut short keeps everything it noted.
+    auto left_out = scan_notes(rules_.get(), nullptr);
+    options.notes.insert(options.notes.end(), left_out.begin(), left_out.end());
     return kOk;
 }
 
@@ -159,11 +169,6 @@ void TriageMatchOptions::add_summary(nlohmann::json& j) const {
                       {"files_truncated", stats_->files_truncated.load()},
                       {"scan_errors", stats_->scan_errors.load()},
                       {"notes", notes}};
-}
-
-Status TriageMatchOptions::store_notes(CaseDatabase& db, std::int64_t run_id) const {
-    if (!rules_) return ok();
-    return db.add_scan_notes(run_id, scan_notes(rules_.get(), stats_.get()));
 }
 
 void TriageMatchOptions::print_summary(std::ostream& out) const {

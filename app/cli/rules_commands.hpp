@@ -5,7 +5,6 @@
 //   TriageMatchOptions match;   // must outlive app.parse()
 //   match.add_to(*triage_subcommand);
 //   if (int rc = match.prepare(walk_options); rc != kOk) return rc;   // after parsing
-//   match.store_notes(db, run.id)                                     // after the run
 //   match.add_summary(json) / match.print_summary(std::cout)
 #pragma once
 
@@ -30,12 +29,12 @@ class TriageMatchOptions {
   public:
     void add_to(CLI::App& triage);
     bool wanted() const { return !rule_paths_.empty() || !keywords_.empty(); }
-    // Compiles the packs and keywords (cached) and appends the YARA scanner to `options`.
-    // Returns an exit code: kOk, or the code of an error already reported on stderr.
+    // Compiles the packs and keywords (cached), appends the YARA scanner to `options` and
+    // the rule files left out to its notes (triage_source keeps them with the run, and the
+    // scan's own notes as each file is recorded). Returns an exit code: kOk, or the code
+    // of an error already reported on stderr.
     int prepare(WalkOptions& options, bool quiet);
     void add_summary(nlohmann::json& j) const;
-    // Keeps the rule files left out and the scan's notes with the run in the database.
-    Status store_notes(CaseDatabase& db, std::int64_t run_id) const;
     void print_summary(std::ostream& out) const;
 
   private:

@@ -72,7 +72,6 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                            progress, !triage_json_);
     if (!run) return report(run.error(), kOutput);
     const TriageRun& r = *run;
-    if (auto s = match_.store_notes(**db, r.id); !s) return report(s.error(), kOutput);
     const ProgressSnapshot p = progress.snapshot();
     auto hits = (*db)->hit_counts(r.id);
     if (!hits) return report(hits.error(), kOutput);

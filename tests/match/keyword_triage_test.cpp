@@ -2,15 +2,20 @@
 // against the truth manifest: every planted keyword found in the right file and partition,
 // none anywhere else.
 #include <sqlite3.h>
+#include <sys/mman.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
+#include "exhibit/case_db.hpp"
+#include "exhibit/rules.hpp"
 #include "test_support.hpp"
 
 using namespace exhibit::test;
@@ -269,4 +274,80 @@ TEST_CASE("triage keeps its scan notes in the case database: truncated files, le
     CHECK_THAT(rows[1][3], Catch::Contains("first 1024 of 3000 bytes"));
     // The needle past the limit was not found, and the summary says why.
     CHECK(nlohmann::json::parse(t.out)["yara_scan"]["files_truncated"] == 1);
+}
+
+TEST_CASE("scan notes are committed as each file is recorded, not after the walk",
+          "[yara][triage]") {
+    using namespace exhibit;
+    TempDir dir;
+    // big.bin (in a user folder: read first) is truncated by the 1K limit; later.txt is
+    // read after it, and the parser worker waits there until the test lets it go on.
+    auto made =
+        run("cd " + sh_quote(dir.path().string()) +
+                " && mkfs.vfat -C usb.img 1024 >/dev/null && head -c 3000 /dev/zero > "
+                "big.bin && echo later > later.txt && export MTOOLS_SKIP_CHECK=1 && "
+                "mmd -i usb.img ::/Users ::/Users/alice && "
+                "mcopy -i usb.img big.bin ::/Users/alice/ && mcopy -i usb.img later.txt ::/",
+            true);
+    INFO(made.out);
+    REQUIRE(made.exit_code == 0);
+    SourceSeal seal({dir / "usb.img"});
+    fs::create_directories(dir / "pack");
+    std::ofstream(dir / "pack/zeros.yar") << "rule zeros { strings: $a = { 00 00 00 00 } "
+                                             "condition: $a }\n";
+    std::ofstream(dir / "pack/broken.yar") << "rule broken {\n condition: no_such_thing }\n";
+    auto yara = YaraLibrary::initialize();
+    REQUIRE(yara);
+    auto rules =
+        CompiledRules::build(*yara, {.packs = {dir / "pack"}, .keywords = {}, .cache_dir = {}});
+    REQUIRE(rules);
+
+    // Shared with the forked parser worker: the test's "go on".
+    void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(page != MAP_FAILED);
+    auto* go_on = new (page) std::atomic<bool>(false);
+    WalkOptions options;
+    YaraScanOptions limit;
+    limit.max_bytes = 1024;
+    options.scanners.push_back(make_yara_scanner_factory(*rules, limit, nullptr));
+    options.notes = scan_notes(rules->get(), nullptr);
+    options.worker_test_hook = [go_on](const char* stage, const FileEntry& f) {
+        if (std::string(stage) != "reading" || f.name != "later.txt") return;
+        for (int i = 0; i < 6000 && !go_on->load(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    };
+
+    auto db = CaseDatabase::open(dir / "case.sqlite");
+    REQUIRE(db);
+    auto source = open_ok(dir / "usb.img");
+    JobProgress progress;
+    std::atomic<bool> cancel{false};
+    Expected<TriageRun> result = make_error(ErrorKind::Internal, "not run");
+    std::thread triage([&] { result = triage_source(*source, **db, options, progress, cancel); });
+
+    // While the worker waits at later.txt, both notes must already be in the database.
+    auto reader = CaseDatabase::open_read_only(dir / "case.sqlite");
+    REQUIRE(reader);
+    std::vector<ScanNoteRow> seen;
+    std::string status_then;
+    for (int i = 0; i < 600 && seen.size() < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (auto notes = (*reader)->scan_notes()) seen = *notes;
+        if (auto runs = (*reader)->runs(); runs && !runs->empty())
+            status_then = runs->back().status;
+    }
+    go_on->store(true);
+    triage.join();
+    ::munmap(page, 4096);
+    REQUIRE(result);
+    CHECK(result->status == "completed");
+    CHECK(status_then == "running");
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].note.kind == "rule-file");
+    CHECK(seen[1].note.kind == "yara-truncated");
+    CHECK(seen[1].note.path == "/Users/alice/big.bin");
+    auto after = (*db)->scan_notes();
+    REQUIRE(after);
+    CHECK(after->size() == 2);  // nothing written twice at the end
+    CHECK(seal.unchanged());
 }

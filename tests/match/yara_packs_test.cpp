@@ -214,6 +214,13 @@ TEST_CASE("the rule cache covers files pulled in by include, nested ones too", "
     CHECK(names(scan(first, "a.bin", "xx needle-one xx")).count("main_rule") == 1);
     auto second = build_ok(o);
     CHECK(second->from_cache());
+    // The pack's SHA-256 covers what its files include, the same from the cache.
+    const std::vector<std::string> manifest = {"../lib/deeper.inc", "../lib/needle.inc",
+                                               "main.yar"};
+    const std::string pack_sha = sha256sum_of_manifest(dir / "pack", manifest);
+    CHECK(first->packs()[0].sha256 == pack_sha);
+    CHECK(second->packs()[0].sha256 == pack_sha);
+    REQUIRE(first->packs()[0].includes.size() == 2);
 
     // The included file changes, the pack's own files do not: the cache must not answer.
     write(dir / "lib/needle.inc",
@@ -221,6 +228,8 @@ TEST_CASE("the rule cache covers files pulled in by include, nested ones too", "
           "rule needle_rule { strings: $a = \"needle-two\" condition: $a and deeper }\n");
     auto third = build_ok(o);
     CHECK_FALSE(third->from_cache());
+    CHECK(third->packs()[0].sha256 != pack_sha);
+    CHECK(third->packs()[0].sha256 == sha256sum_of_manifest(dir / "pack", manifest));
     CHECK(names(scan(third, "a.bin", "xx needle-one xx")).count("main_rule") == 0);
     CHECK(names(scan(third, "a.bin", "xx needle-two xx")).count("main_rule") == 1);
     CHECK(build_ok(o)->from_cache());  // the fresh compile was cached in turn
@@ -229,6 +238,8 @@ TEST_CASE("the rule cache covers files pulled in by include, nested ones too", "
     write(dir / "lib/deeper.inc", "rule deeper { condition: false }\n");
     auto fourth = build_ok(o);
     CHECK_FALSE(fourth->from_cache());
+    CHECK(fourth->packs()[0].sha256 == sha256sum_of_manifest(dir / "pack", manifest));
+    CHECK(build_ok(o)->packs()[0].sha256 == fourth->packs()[0].sha256);  // cached
     CHECK(names(scan(fourth, "a.bin", "xx needle-two xx")).count("main_rule") == 0);
 
     // An include that is gone: recompiled, and the file is reported as failing.

@@ -110,6 +110,9 @@ class CaseDatabase {
   public:
     // Opens (creating if needed) and migrates to kCaseSchemaVersion.
     static Expected<std::unique_ptr<CaseDatabase>> open(const std::filesystem::path& path);
+    // Opens a case database that must already exist (to add a note, to seal): a missing,
+    // empty, non-regular or non-Exhibit file is refused, never turned into a new case.
+    static Expected<std::unique_ptr<CaseDatabase>> open_existing(const std::filesystem::path& path);
     ~CaseDatabase();
     CaseDatabase(const CaseDatabase&) = delete;
     CaseDatabase& operator=(const CaseDatabase&) = delete;

@@ -103,6 +103,9 @@ struct WalkOptions {
     // recover it) once, in on-disk order, and feed it to the scanners on worker threads.
     bool read_content = false;
     std::vector<ScannerFactory> scanners = default_scanners();
+    // triage_source: notes kept with the run from its first commit (rule files left out);
+    // the scanners' own notes come with each file's findings.
+    std::vector<ScanNote> notes;
     unsigned workers = 0;               // 0: one per core
     std::size_t chunk_size = 1u << 20;  // bytes per read; memory stays bounded per worker
     // The parser workers (TSK runs in child processes, see tsk_walk.cpp): memory each may

@@ -22,8 +22,10 @@
 //   listed with their SHA-256 beside the cache entry and re-hashed on every load: a
 //   changed, added or removed included file makes the build compile afresh.
 // - Each pack's SHA-256 (`RulePackReport::sha256`) is the SHA-256 of its manifest: one
-//   line "<sha256 of file>  <path in the pack>\n" per rule file, sorted by path, exactly
-//   what `sha256sum` prints, so a lab can recompute it with coreutils.
+//   line "<sha256 of file>  <path>\n" per rule file and per file a rule file includes
+//   (paths relative to the pack's folder, so "../lib/x.inc" for an include outside it),
+//   sorted by path, exactly what `sha256sum` prints, so a lab can recompute it with
+//   coreutils. An include that cannot be read is not in it (its file does not compile).
 // - Keywords: one term per line, `#` starts a comment line, blank lines ignored, leading
 //   and trailing blanks trimmed; `/regex/` is a YARA regular expression. Every term is
 //   matched case-insensitively as ASCII (and UTF-8) and as UTF-16LE, in the generated
@@ -77,11 +79,19 @@ struct RuleFileReport {
     std::vector<RuleMessage> messages;  // errors and warnings, with lines
 };
 
+// A file pulled in by `include`, as the pack's manifest lists it.
+struct IncludedFile {
+    std::string relative;  // to the pack's folder
+    std::string sha256;
+};
+
 struct RulePackReport {
     std::filesystem::path path;  // as given
     std::string name;            // the last path component, used in namespaces
+    std::filesystem::path root;  // the folder manifest paths are relative to
     std::string sha256;          // of the manifest (see the top of this file)
     std::vector<RuleFileReport> files;
+    std::vector<IncludedFile> includes;  // what the rule files include, in include order
 };
 
 struct KeywordTerm {

@@ -50,6 +50,9 @@ struct FileFindings {
     // hash sets were consulted.
     std::string hash_status;
     std::vector<Hit> hits;
+    // What a scanner could not do in full for this file; stored with the file's row, in the
+    // same transaction, so a run killed later keeps them.
+    std::vector<ScanNote> notes;
 };
 
 class Scanner {

@@ -24,8 +24,9 @@ constexpr std::size_t kBlock = 1u << 20;
 
 Expected<std::string> sha256_file(const std::filesystem::path& path, JobProgress* progress,
                                   const std::atomic<bool>* cancel) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return errno_error("cannot read " + path.string(), errno);
+    auto opened = io::open_regular_file(path);
+    if (!opened) return opened.error();
+    Fd fd(*opened);
     Digest d(HashAlgorithm::Sha256);
     // Not zero-filled: verifying a bag hashes many small tag files, and clearing 1 MiB
     // for each cost more than reading them.
@@ -45,8 +46,9 @@ Expected<std::string> sha256_file(const std::filesystem::path& path, JobProgress
 Expected<std::string> copy_hashing(const std::filesystem::path& from,
                                    const std::filesystem::path& to, JobProgress& progress,
                                    const std::atomic<bool>& cancel) {
-    Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) return errno_error("cannot read " + from.string(), errno);
+    auto opened = io::open_regular_file(from);
+    if (!opened) return opened.error();
+    Fd in(*opened);
     Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (out.get() < 0) return errno_error("cannot create " + to.string(), errno);
     Digest d(HashAlgorithm::Sha256);

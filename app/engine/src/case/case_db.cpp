@@ -270,10 +270,23 @@ class RunWriter {
                "VALUES (?,?,?,?,?,?,?)"),
           err_(db,
                "INSERT INTO scan_errors (run_id, volume_address, byte_offset, message) "
-               "VALUES (?,?,?,?)") {}
+               "VALUES (?,?,?,?)"),
+          note_(db, "INSERT INTO scan_notes (run_id, kind, path, message) VALUES (?,?,?,?)") {}
 
     bool ok() const {
-        return vol_.ok() && fsys_.ok() && file_.ok() && content_.ok() && hit_.ok() && err_.ok();
+        return vol_.ok() && fsys_.ok() && file_.ok() && content_.ok() && hit_.ok() && err_.ok() &&
+               note_.ok();
+    }
+
+    bool notes(const std::vector<ScanNote>& found) {
+        for (const ScanNote& n : found) {
+            note_.bind(1, run_);
+            note_.bind(2, n.kind);
+            note_.bind(3, n.path);
+            note_.bind(4, n.message);
+            if (!done(note_)) return false;
+        }
+        return true;
     }
 
     bool volume(const VolumeEntry& v) {
@@ -326,14 +339,14 @@ class RunWriter {
         if (!done(file_)) return false;
         std::int64_t id = sqlite3_last_insert_rowid(db_);
         if (row) *row = id;
-        return hits(id, f.findings.hits);
+        return hits(id, f.findings.hits) && notes(f.findings.notes);
     }
 
     // A file's content findings, onto the row file() wrote before.
     bool content(std::int64_t file_id, const ContentResult& r) {
         int i = bind_content(content_, 1, r.content_read, r.content_error, r.findings);
         content_.bind(i, file_id);
-        return done(content_) && hits(file_id, r.findings.hits);
+        return done(content_) && hits(file_id, r.findings.hits) && notes(r.findings.notes);
     }
 
     bool error(const WalkError& e) {
@@ -382,7 +395,7 @@ class RunWriter {
 
     sqlite3* db_;
     std::int64_t run_;
-    Statement vol_, fsys_, file_, content_, hit_, err_;
+    Statement vol_, fsys_, file_, content_, hit_, err_, note_;
 };
 
 // Who runs a triage: enough to tell later whether that process is still alive. The
@@ -526,6 +539,13 @@ CaseDatabase::~CaseDatabase() {
 }
 
 Expected<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const std::filesystem::path& path) {
+    // SQLite opens a private temporary database for "" and blocks on a FIFO.
+    if (path.empty()) return make_error(ErrorKind::InvalidArgument, "no case database was named");
+    if (std::error_code ec;
+        std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+        return make_error(ErrorKind::InvalidArgument,
+                          path.string() + " is not a case database: it is not a regular file");
+    }
     sqlite3* raw = nullptr;
     int rc =
         sqlite3_open_v2(path.c_str(), &raw,
@@ -832,6 +852,15 @@ class RunStream {
         return ok();
     }
 
+    // Notes that belong to the run from its start; committed with the first batch.
+    Status notes(const std::vector<ScanNote>& notes) {
+        if (notes.empty()) return ok();
+        if (auto s = begin(); !s) return s;
+        if (!writer_.notes(notes)) return db_error(db_, "cannot record the scan notes");
+        rows_ += notes.size();
+        return ok();
+    }
+
     Status write(WalkEvent& e) {
         if (auto s = begin(); !s) return s;
         switch (e.kind) {
@@ -974,6 +1003,11 @@ Expected<TriageRun> CaseDatabase::stream_run(std::int64_t run_id, Source& source
                                              const std::atomic<bool>& cancel) {
     RunStream stream(db_, run_id);
     if (auto s = stream.check(); !s) {
+        (void)finish_run(run_id, "failed", s.error().message);
+        return s.error();
+    }
+    if (auto s = stream.notes(options.notes); !s) {
+        stream.rollback();
         (void)finish_run(run_id, "failed", s.error().message);
         return s.error();
     }

@@ -2,6 +2,8 @@
 // case_db.cpp (which owns the schema and the writes) so the two change independently.
 #include <sqlite3.h>
 
+#include <cstring>
+#include <fstream>
 #include <memory>
 
 #include "exhibit/case_db.hpp"
@@ -58,14 +60,39 @@ std::string run_clause(const char* column, std::optional<std::int64_t> run_id) {
     return run_id ? std::string(" WHERE ") + column + " = ?1" : std::string();
 }
 
+// A case database named for reading or adding to must already be one: a regular file
+// that starts with SQLite's header. Checked before SQLite sees it, because SQLite turns
+// an empty file into a new database and would wait forever on a FIFO.
+Status check_case_file(const std::filesystem::path& path) {
+    std::error_code ec;
+    auto st = std::filesystem::status(path, ec);
+    if (path.empty()) return make_error(ErrorKind::InvalidArgument, "no case database was named");
+    if (!std::filesystem::exists(st))
+        return make_error(ErrorKind::NotFound,
+                          "case database " + path.string() + " does not exist");
+    if (!std::filesystem::is_regular_file(st)) {
+        return make_error(ErrorKind::InvalidArgument,
+                          path.string() + " is not a case database: it is not a regular file");
+    }
+    char header[16] = {};
+    std::ifstream in(path, std::ios::binary);
+    in.read(header, sizeof header);
+    if (in.gcount() == 0) {
+        return make_error(ErrorKind::Format,
+                          path.string() + " is not a case database: the file is empty");
+    }
+    if (in.gcount() != sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0) {
+        return make_error(ErrorKind::Format,
+                          path.string() + " is not a case database: it is not an SQLite file");
+    }
+    return ok();
+}
+
 }  // namespace
 
 Expected<std::unique_ptr<CaseDatabase>> CaseDatabase::open_read_only(
     const std::filesystem::path& path) {
-    if (!std::filesystem::is_regular_file(path)) {
-        return make_error(ErrorKind::NotFound,
-                          "case database " + path.string() + " does not exist");
-    }
+    if (auto s = check_case_file(path); !s) return s.error();
     sqlite3* raw = nullptr;
     int rc =
         sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -87,6 +114,33 @@ Expected<std::unique_ptr<CaseDatabase>> CaseDatabase::open_read_only(
                               std::to_string(kCaseSchemaVersion) + " without changing the file");
     }
     return db;
+}
+
+Expected<std::unique_ptr<CaseDatabase>> CaseDatabase::open_existing(
+    const std::filesystem::path& path) {
+    if (auto s = check_case_file(path); !s) return s.error();
+    // Look before migrating: another program's SQLite file must not gain our tables.
+    sqlite3* raw = nullptr;
+    int rc =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    std::unique_ptr<CaseDatabase> probe(new CaseDatabase(path, raw));
+    if (rc != SQLITE_OK) {
+        return make_error(ErrorKind::Io, "cannot open case database " + path.string() + ": " +
+                                             (raw ? sqlite3_errmsg(raw) : "out of memory"));
+    }
+    const int version = probe->schema_version();
+    probe.reset();
+    if (version <= 0) {
+        return make_error(ErrorKind::Format,
+                          path.string() + " is an SQLite file but not an Exhibit case database");
+    }
+    if (version > kCaseSchemaVersion) {
+        return make_error(ErrorKind::Unsupported,
+                          "case database " + path.string() + " has schema version " +
+                              std::to_string(version) + ", newer than this Exhibit's " +
+                              std::to_string(kCaseSchemaVersion));
+    }
+    return open(path);
 }
 
 Expected<TriageRunSource> CaseDatabase::run_source(std::int64_t run_id) const {

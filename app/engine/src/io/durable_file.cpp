@@ -73,9 +73,37 @@ Status sync_directory(const std::filesystem::path& dir) {
     return ok();
 }
 
-Expected<std::string> read_text(const std::filesystem::path& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+Status check_regular_file(const std::filesystem::path& path, const std::string& what) {
+    std::error_code ec;
+    auto st = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(st))
+        return make_error(ErrorKind::NotFound, what + " " + path.string() + " does not exist");
+    if (!std::filesystem::is_regular_file(st)) {
+        return make_error(ErrorKind::InvalidArgument,
+                          what + " " + path.string() + " is not a regular file");
+    }
+    return ok();
+}
+
+Expected<int> open_regular_file(const std::filesystem::path& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (fd.get() < 0) return errno_error("cannot read " + path.string(), errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return errno_error("cannot read " + path.string(), errno);
+    if (!S_ISREG(st.st_mode)) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "cannot read " + path.string() + ": it is not a regular file");
+    }
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+        return errno_error("cannot read " + path.string(), errno);
+    return fd.release();
+}
+
+Expected<std::string> read_text(const std::filesystem::path& path) {
+    auto opened = open_regular_file(path);
+    if (!opened) return opened.error();
+    Fd fd(*opened);
     std::string text;
     char buf[65536];
     for (;;) {

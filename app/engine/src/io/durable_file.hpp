@@ -49,7 +49,16 @@ Status replace_file(const std::filesystem::path& path, const std::string& text);
 // fsyncs a directory, so the names made or renamed in it survive a power cut.
 Status sync_directory(const std::filesystem::path& dir);
 
-// The whole file as bytes.
+// For files a person names as input (keyword lists, rule packs): NotFound when `path` does
+// not exist, InvalidArgument when it is a directory, FIFO or device (reading a FIFO would
+// wait forever). `what` names the file's role in the message, e.g. "keyword list".
+Status check_regular_file(const std::filesystem::path& path, const std::string& what);
+
+// Opens an existing regular file for reading. A FIFO, device or directory is refused
+// without blocking (a hostile bundle can hold a FIFO where a file should be).
+Expected<int> open_regular_file(const std::filesystem::path& path);
+
+// The whole file as bytes (a regular file only, as open_regular_file).
 Expected<std::string> read_text(const std::filesystem::path& path);
 
 }  // namespace exhibit::io

@@ -1,6 +1,8 @@
 // The keyword list format and its translation into YARA rules.
 #include "match/yara_keywords.hpp"
 
+#include "io/durable_file.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -95,6 +97,7 @@ std::string keyword_rule(const KeywordTerm& term) {
 }  // namespace match_detail
 
 Expected<std::vector<KeywordTerm>> read_keyword_list(const std::filesystem::path& path) {
+    if (auto s = io::check_regular_file(path, "keyword list"); !s) return s.error();
     std::ifstream in(path, std::ios::binary);
     if (!in) return errno_error("cannot read the keyword list " + path.string(), errno);
     std::vector<KeywordTerm> terms;

@@ -17,6 +17,7 @@
 
 #include "exhibit/hashing.hpp"
 #include "exhibit/rules.hpp"
+#include "io/durable_file.hpp"
 #include "match/yara_keywords.hpp"
 
 namespace exhibit {
@@ -26,7 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kExternals[] = {"filename", "filepath", "extension", "filetype"};
-constexpr const char* kCacheFormat = "exhibit-yara-cache-1";
+constexpr const char* kCacheFormat = "exhibit-yara-cache-2";
 
 std::string sha256_hex(const std::string& bytes) {
     Digest d(HashAlgorithm::Sha256);
@@ -35,6 +36,7 @@ std::string sha256_hex(const std::string& bytes) {
 }
 
 Expected<std::string> read_all(const fs::path& path, const std::string& what) {
+    if (auto s = io::check_regular_file(path, what); !s) return s.error();
     std::ifstream in(path, std::ios::binary);
     if (!in) return errno_error("cannot read " + what + " " + path.string(), errno);
     std::ostringstream s;
@@ -88,6 +90,10 @@ const char* on_include(const char* include_name, const char* calling_file, const
     }
     path = path.lexically_normal();
     includes.read_as[name] = path;
+    if (!io::check_regular_file(path, "included rule file")) {
+        includes.files[path.string()] = "";
+        return nullptr;
+    }
     std::ifstream in(path, std::ios::binary);
     std::ostringstream text;
     if (in) text << in.rdbuf();
@@ -164,6 +170,7 @@ Expected<RulePackReport> find_pack(const fs::path& path) {
     if (ec) canonical = fs::absolute(path);
     if (fs::is_regular_file(status)) {
         pack.name = canonical.filename().string();
+        pack.root = canonical.parent_path();
         pack.files.push_back({.file = canonical,
                               .relative = pack.name,
                               .name_space = pack.name,
@@ -173,6 +180,7 @@ Expected<RulePackReport> find_pack(const fs::path& path) {
                               .messages = {}});
     } else if (fs::is_directory(status)) {
         pack.name = canonical.filename().string();
+        pack.root = canonical;
         fs::recursive_directory_iterator it(canonical,
                                             fs::directory_options::follow_directory_symlink, ec);
         for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -216,7 +224,17 @@ nlohmann::json report_json(const std::vector<RulePackReport>& packs, const Inclu
     nlohmann::json included = nlohmann::json::array();
     for (const auto& [path, sha256] : includes.files)
         included.push_back({{"path", path}, {"sha256", sha256}});
-    return {{"format", kCacheFormat}, {"files", files}, {"includes", included}};
+    nlohmann::json pack_includes = nlohmann::json::array();
+    for (const auto& p : packs) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& inc : p.includes)
+            list.push_back({{"relative", inc.relative}, {"sha256", inc.sha256}});
+        pack_includes.push_back(list);
+    }
+    return {{"format", kCacheFormat},
+            {"files", files},
+            {"includes", included},
+            {"pack_includes", pack_includes}};
 }
 
 // True when every included file the report lists still has the bytes it was compiled
@@ -248,7 +266,44 @@ bool apply_report(const nlohmann::json& j, std::vector<RulePackReport>& packs) {
             ++i;
         }
     }
+    const auto& pack_includes = j.at("pack_includes");
+    if (pack_includes.size() != packs.size()) return false;
+    for (std::size_t k = 0; k < packs.size(); ++k) {
+        for (const auto& inc : pack_includes[k])
+            packs[k].includes.push_back({inc.at("relative"), inc.at("sha256")});
+    }
     return i == files.size();
+}
+
+// Notes the files `included` pulled into `pack` (by the path they were read from) with
+// their paths relative to the pack; unreadable ones have no bytes to hash and are left out.
+void add_pack_includes(RulePackReport& pack, const fs::path& root, const Includes& included) {
+    for (const auto& [path, sha256] : included.files) {
+        if (sha256.empty()) continue;
+        std::string rel = fs::path(path).lexically_relative(root).generic_string();
+        if (rel.empty()) rel = path;
+        bool known = false;
+        for (const auto& f : pack.files)
+            known = known || f.relative == rel;
+        for (const auto& inc : pack.includes)
+            known = known || inc.relative == rel;
+        if (!known) pack.includes.push_back({rel, sha256});
+    }
+}
+
+// The pack's SHA-256: its sha256sum-style manifest over the rule files and every file they
+// include, sorted by path.
+void seal_pack_hash(RulePackReport& pack) {
+    std::vector<std::pair<std::string, std::string>> lines;
+    for (const auto& f : pack.files)
+        lines.emplace_back(f.relative, f.sha256);
+    for (const auto& inc : pack.includes)
+        lines.emplace_back(inc.relative, inc.sha256);
+    std::sort(lines.begin(), lines.end());
+    std::string manifest;
+    for (const auto& [rel, sha] : lines)
+        manifest += sha + "  " + rel + "\n";
+    pack.sha256 = sha256_hex(manifest);
 }
 
 }  // namespace
@@ -313,17 +368,14 @@ struct RulesBuilder {
         for (const auto& path : options.packs) {
             auto pack = find_pack(path);
             if (!pack) return pack.error();
-            std::string manifest;
             for (auto& f : pack->files) {
                 auto content = read_all(f.file, "the rule file");
                 if (!content) return content.error();
                 f.sha256 = sha256_hex(*content);
-                manifest += f.sha256 + "  " + f.relative + "\n";
                 key_material += f.file.string() + '\0' + std::to_string(content->size()) + '\0' +
                                 *content + '\0';
                 contents.push_back(std::move(*content));
             }
-            pack->sha256 = sha256_hex(manifest);
             out->packs_.push_back(std::move(*pack));
         }
         // Two packs with the same name get distinct namespaces.
@@ -348,6 +400,8 @@ struct RulesBuilder {
         out->cache_key_ = sha256_hex(key_material);
 
         if (!options.cache_dir.empty() && load_cached(*out, options.cache_dir)) {
+            for (auto& pack : out->packs_)
+                seal_pack_hash(pack);
             return std::shared_ptr<const CompiledRules>(out);
         }
 
@@ -356,6 +410,8 @@ struct RulesBuilder {
         }
         Includes includes;
         if (auto s = compile(*out, contents, includes); !s) return s.error();
+        for (auto& pack : out->packs_)
+            seal_pack_hash(pack);
         if (!options.cache_dir.empty()) save_cached(*out, options.cache_dir, includes);
         return std::shared_ptr<const CompiledRules>(out);
     }
@@ -438,9 +494,11 @@ struct RulesBuilder {
         // the good ones together.
         std::size_t i = 0;
         for (auto& pack : out.packs_) {
+            const fs::path root = pack.root;
             for (auto& f : pack.files) {
                 Messages messages;
-                auto c = new_compiler(&messages, &includes);
+                Includes own;  // what this file pulls in, for its pack's manifest
+                auto c = new_compiler(&messages, &own);
                 if (!c) return c.error();
                 f.compiled = add_rule_file(c->get(), messages, f.file, contents[i++], f.name_space);
                 if (f.compiled) {
@@ -454,6 +512,8 @@ struct RulesBuilder {
                     }
                 }
                 f.messages = std::move(messages.list);
+                add_pack_includes(pack, root, own);
+                includes.files.insert(own.files.begin(), own.files.end());
             }
         }
         Messages messages;

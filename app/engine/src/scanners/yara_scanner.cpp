@@ -105,6 +105,7 @@ class YaraScanner final : public Scanner {
         yr_scanner_define_string_variable(s, "extension", lowercase_extension(name_).c_str());
         yr_scanner_define_string_variable(s, "filetype", findings.mime_type.c_str());
         hits_ = &findings.hits;
+        notes_ = &findings.notes;
         too_many_.clear();
         truncated_ = seen_ > buffer_.size();
         int rc = yr_scanner_scan_mem(s, buffer_.data(), buffer_.size());
@@ -130,6 +131,7 @@ class YaraScanner final : public Scanner {
 
   private:
     void note(const char* kind, std::string text) {
+        notes_->push_back({kind, path_, text});
         std::lock_guard lock(stats_->mutex);
         stats_->notes.push_back({kind, path_, std::move(text)});
     }
@@ -244,6 +246,7 @@ class YaraScanner final : public Scanner {
     bool truncated_ = false;
     std::vector<std::string> too_many_;
     std::vector<Hit>* hits_ = nullptr;
+    std::vector<ScanNote>* notes_ = nullptr;
 };
 
 }  // namespace

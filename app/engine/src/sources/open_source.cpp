@@ -49,6 +49,10 @@ Expected<std::unique_ptr<Source>> open_source(const fs::path& path, const OpenOp
         return make_error(ErrorKind::InvalidArgument,
                           name + " is neither an image file nor a block device");
     }
+    if (st.st_size == 0) {
+        return make_error(ErrorKind::Format,
+                          "source " + name + " is empty (0 bytes): there is nothing to examine");
+    }
     switch (read_signature(path)) {
         case Signature::Ewf1:
         case Signature::Ewf2:
