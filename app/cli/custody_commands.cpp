@@ -388,7 +388,7 @@ int CustodyCommands::run_verify(const std::atomic<bool>& cancel) {
 }
 
 // `run --resume` when the bundle is already under its final name: the kill came after the
-// seal. The bundle is checked, and the check logged if the interrupted run had not.
+// seal. The bundle is checked again, and the resume and the check are logged.
 int CustodyCommands::finish_sealed_job(const fs::path& out, const fs::path& work,
                                        const std::atomic<bool>& cancel) {
     JobProgress progress;
@@ -400,23 +400,18 @@ int CustodyCommands::finish_sealed_job(const fs::path& out, const fs::path& work
     if (fs::exists(work / "case.sqlite", ec)) {
         auto db = CaseDatabase::open(work / "case.sqlite");
         if (!db) return report(db.error(), kOutput);
-        auto events = CustodyLog(**db).events();
-        if (!events) return report(events.error(), kOutput);
-        const std::string last =
-            events->empty() ? ""
-                            : json::parse(events->back().line, nullptr, false).value("action", "");
-        if (last != custody_action::kBundleVerified) {
-            CustodyLog log(**db);
-            (void)log.append(case_.operator_of(), custody_action::kJobResumed,
-                             json{{"bundle", out.filename().string()},
-                                  {"triage", "done"},
-                                  {"acquisition", "done"},
-                                  {"sealed", true}}
-                                 .dump());
-            (void)log.append(
-                case_.operator_of(), custody_action::kBundleVerified,
-                json{{"bundle", out.filename().string()}, {"verified", verdict.ok}}.dump());
-        }
+        // Every resume is an operator action the log keeps, also of a job that had
+        // finished: what was checked, and with what result.
+        CustodyLog log(**db);
+        (void)log.append(case_.operator_of(), custody_action::kJobResumed,
+                         json{{"bundle", out.filename().string()},
+                              {"triage", "done"},
+                              {"acquisition", "done"},
+                              {"sealed", true}}
+                             .dump());
+        (void)log.append(
+            case_.operator_of(), custody_action::kBundleVerified,
+            json{{"bundle", out.filename().string()}, {"verified", verdict.ok}}.dump());
     }
     std::cout << "the job had sealed " << out.string() << " before it was interrupted\n";
     return verdict.ok ? kOk : kVerifyFailed;
