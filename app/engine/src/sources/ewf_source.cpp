@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "exhibit/source.hpp"
+#include "sandbox/process_sandbox.hpp"
 #include "sources/ewf_worker.hpp"
 #include "sources/ewf_worker_protocol.hpp"
-#include "sources/process_sandbox.hpp"
 
 namespace exhibit {
 

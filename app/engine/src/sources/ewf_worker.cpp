@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "ewf/ewf_handle.hpp"
+#include "sandbox/process_sandbox.hpp"
 #include "sources/ewf_worker_protocol.hpp"
-#include "sources/process_sandbox.hpp"
 
 namespace exhibit::ewf_worker {
 
@@ -374,7 +374,8 @@ void run_worker(int socket, int window, const std::string& first_segment,
         Worker worker(shared, first_segment, options);
         worker.open_segments();
         sandbox::limit_resources(options.memory);
-        if (!sandbox::enter({SCMP_SYS(lseek), SCMP_SYS(pread64), SCMP_SYS(preadv)}))
+        if (!sandbox::enter({SCMP_SYS(lseek), SCMP_SYS(pread64), SCMP_SYS(preadv),
+                             SCMP_SYS(recvmsg), SCMP_SYS(sendmsg)}))
             ::_exit(sandbox::kExitNoSandbox);
         worker.open_image();
         worker.serve();

@@ -21,13 +21,7 @@
 #include <new>
 #include <optional>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define EXHIBIT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EXHIBIT_ASAN 1
-#endif
-#endif
+#include "sandbox/process_sandbox.hpp"
 
 namespace exhibit::triage_detail {
 
@@ -39,11 +33,10 @@ namespace {
 
 constexpr int kWorkerSocket = 3;  // where the socket sits in the worker
 
-// Worker exit codes the supervisor turns into words.
-constexpr int kExitLostSupervisor = 2;
-constexpr int kExitOutOfMemory = 3;
-constexpr int kExitFailed = 4;
-constexpr int kExitNoSandbox = 5;  // the kernel refused the seccomp filter
+using sandbox::kExitFailed;
+using sandbox::kExitLostSupervisor;
+using sandbox::kExitNoSandbox;
+using sandbox::kExitOutOfMemory;
 
 bool send_all(int fd, const std::byte* data, std::size_t size) {
     while (size > 0) {
@@ -187,12 +180,6 @@ class ChildSide final : public WorkerSide, public Source {
 };
 
 // Address space (field 0) or resident memory (field 1) of a process, in bytes.
-std::uint64_t statm_bytes(const std::string& pid, int field) {
-    std::ifstream statm("/proc/" + pid + "/statm");
-    std::uint64_t values[2] = {0, 0};
-    statm >> values[0] >> values[1];
-    return values[field] * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-}
 
 // The supervisor's side of a reply: bounded in time, so a worker that stops reading
 // cannot hang the supervisor.
@@ -213,87 +200,18 @@ bool send_within(int fd, const std::byte* data, std::size_t size, std::chrono::m
     return true;
 }
 
-// Allows only what parsing bytes from the socket needs. Anything else fails with EPERM.
-bool enter_sandbox() {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-    if (!ctx) return false;
-    // Onto every thread of the worker (its scanner threads, started by `prepare`).
-    bool ok = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) == 0;
-    auto allow = [&](int syscall) {
-        ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscall, 0) == 0;
-    };
-    for (int sc : {SCMP_SYS(brk),
-                   SCMP_SYS(mmap),
-                   SCMP_SYS(munmap),
-                   SCMP_SYS(mremap),
-                   SCMP_SYS(mprotect),
-                   SCMP_SYS(madvise),
-                   SCMP_SYS(futex),
-                   SCMP_SYS(exit),
-                   SCMP_SYS(exit_group),
-                   SCMP_SYS(rt_sigreturn),
-                   SCMP_SYS(rt_sigprocmask),
-                   SCMP_SYS(rt_sigaction),
-                   SCMP_SYS(sigaltstack),
-                   SCMP_SYS(getpid),
-                   SCMP_SYS(gettid),
-                   SCMP_SYS(tgkill),
-                   SCMP_SYS(clock_gettime),
-                   SCMP_SYS(clock_nanosleep),
-                   SCMP_SYS(nanosleep),
-                   SCMP_SYS(gettimeofday),
-                   SCMP_SYS(getrandom),
-                   SCMP_SYS(sched_yield),
-                   SCMP_SYS(restart_syscall),
-                   SCMP_SYS(fstat),
-                   SCMP_SYS(newfstatat)}) {
-        allow(sc);
-    }
-    // I/O on what the worker holds: its socket, stderr and the source's read-only
-    // descriptors (everything else was closed before the filter went on, and it cannot
-    // open anything), and pipes it makes itself (the sanitizers probe memory by writing it
-    // into one).
-    for (int sc :
-         {SCMP_SYS(read), SCMP_SYS(pread64), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-          SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(close), SCMP_SYS(pipe2)}) {
-        allow(sc);
-    }
-    ok = ok && seccomp_load(ctx) == 0;
-    seccomp_release(ctx);
-    return ok;
-}
-
-#ifdef EXHIBIT_ASAN
-// The fork copies AddressSanitizer's allocator with whatever locks other threads of the
-// supervisor held at that instant (GCC 12's libasan takes none around fork), and such a
-// lock is never released in the worker. So, before anything else, the worker takes every
-// size class's lock once: it allocates past each class's thread cache (forcing a refill)
-// and frees it all (a drain, and the quarantine's lock), plus one large allocation. If a
-// lock was held, this hangs, the Ready frame never comes, and the supervisor forks anew.
-void exercise_allocator() {
-    std::vector<void*> chunks;
-    for (std::size_t size = 1; size <= (128u << 10); size += std::max<std::size_t>(8, size / 8)) {
-        const std::size_t count = std::clamp<std::size_t>((512u << 10) / size, 4, 320);
-        for (std::size_t i = 0; i < count; ++i)
-            chunks.push_back(std::malloc(size));
-        for (void* p : chunks)
-            std::free(p);
-        chunks.clear();
-    }
-    std::free(std::malloc(1u << 20));
-}
-#endif
-
 [[noreturn]] void run_child(int socket, std::uint64_t memory, const SourceInfo& info,
                             std::vector<Source::Descriptor> direct, const std::atomic<bool>& cancel,
                             const WalkWorker::Body& body, const WalkWorker::Prepare& prepare) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-#ifdef EXHIBIT_ASAN
-    exercise_allocator();
-    std::byte ready[kFrameHeader];
-    put_frame_header(ready, MessageType::Ready, 0);
-    if (!send_all(socket, ready, sizeof ready)) ::_exit(kExitLostSupervisor);
-#endif
+    // Under AddressSanitizer: take every allocator lock once, then say so (a worker
+    // forked while another thread held one hangs here and is replaced by a fresh fork).
+    if constexpr (sandbox::kAddressSanitizer) {
+        sandbox::exercise_allocator();
+        std::byte ready[kFrameHeader];
+        put_frame_header(ready, MessageType::Ready, 0);
+        if (!send_all(socket, ready, sizeof ready)) ::_exit(kExitLostSupervisor);
+    }
     ::signal(SIGINT, SIG_IGN);  // the operator's Ctrl-C is for the supervisor
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGXFSZ, SIG_IGN);
@@ -324,17 +242,9 @@ void exercise_allocator() {
             ::_exit(kExitFailed);
         }
     }
-    const rlimit none{0, 0};
-    ::setrlimit(RLIMIT_CORE, &none);
-    ::setrlimit(RLIMIT_FSIZE, &none);
-#ifndef EXHIBIT_ASAN
-    const std::uint64_t cap = statm_bytes("self", 0) + memory;
-    const rlimit as{cap, cap};
-    ::setrlimit(RLIMIT_AS, &as);
-#else
-    (void)memory;
-#endif
-    if (!enter_sandbox()) ::_exit(kExitNoSandbox);
+    sandbox::limit_resources(memory);
+    // pread64: the source's own read-only descriptors, read directly.
+    if (!sandbox::enter({SCMP_SYS(pread64)})) ::_exit(kExitNoSandbox);
     try {
         ChildSide side(info, std::move(direct), cancel);
         body(side);
@@ -350,7 +260,7 @@ void exercise_allocator() {
 
 Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const WorkerLimits& limits,
                                                         const Body& body, const Prepare& prepare) {
-#ifdef EXHIBIT_ASAN
+    if constexpr (!sandbox::kAddressSanitizer) return start_once(source, limits, body, prepare);
     for (int attempt = 1;; ++attempt) {
         auto w = start_once(source, limits, body, prepare);
         if (!w || (*w)->await_ready()) return w;
@@ -361,9 +271,6 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const Wo
                               "allocator was locked by another thread at each fork)");
         }
     }
-#else
-    return start_once(source, limits, body, prepare);
-#endif
 }
 
 bool WalkWorker::await_ready() {
@@ -398,7 +305,7 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
     const SourceInfo info = source.info();
     std::vector<Source::Descriptor> direct = source.read_descriptors();
     // The worker starts with the supervisor's pages; only what it adds counts.
-    w->resident_at_start_ = statm_bytes("self", 1);
+    w->resident_at_start_ = sandbox::statm_bytes(::getpid(), 1);
     std::fflush(nullptr);  // nothing buffered is written twice
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -450,31 +357,13 @@ void WalkWorker::finish(int status) {
     clean_ = kill_reason_.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!kill_reason_.empty()) {
         outcome_ = kill_reason_;
-    } else if (WIFSIGNALED(status)) {
-        const int sig = WTERMSIG(status);
-        outcome_ = "was killed by signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";
-    } else if (WIFEXITED(status)) {
-        switch (WEXITSTATUS(status)) {
-            case 0:
-                outcome_ = "exited normally";
-                break;
-            case kExitOutOfMemory:
-                outcome_ =
-                    "ran out of memory (limit " + std::to_string(limits_.memory >> 20) + " MiB)";
-                break;
-            case kExitNoSandbox:
-                outcome_ =
-                    "could not enter its sandbox (the kernel refused the seccomp filter; it "
-                    "needs a kernel with CONFIG_SECCOMP_FILTER)";
-                break;
-            default:
-                outcome_ = "failed with exit status " + std::to_string(WEXITSTATUS(status));
-        }
+    } else {
+        outcome_ = sandbox::describe_exit(status, limits_.memory);
     }
 }
 
 std::uint64_t WalkWorker::resident_bytes() const {
-    return statm_bytes(std::to_string(pid_), 1);
+    return sandbox::statm_bytes(pid_, 1);
 }
 
 bool WalkWorker::serve_read(const Frame& frame) {

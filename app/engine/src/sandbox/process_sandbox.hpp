@@ -1,7 +1,7 @@
 // The pieces every parser worker process is built from: a seccomp filter, resource
 // limits, the AddressSanitizer fork guard, and the words for how a worker ended. The
-// libewf worker (ewf_worker.cpp) uses them; the TSK workers (triage/walk_worker.cpp) have
-// their own copy of the same rules.
+// libewf worker (sources/ewf_worker.cpp) and the TSK workers (triage/walk_worker.cpp)
+// both use them.
 //
 //   pid_t pid = ::fork();
 //   if (pid == 0) {
@@ -15,7 +15,8 @@
 // Promises
 // - enter() allows memory management, clocks, signals to itself, and I/O on descriptors
 //   the process already holds (read, write, close, fstat), plus the `extra` system calls;
-//   everything else (open, socket, exec, fork, ...) fails with EPERM.
+//   everything else (open, socket, exec, fork, clone, ...) fails with EPERM. The filter
+//   applies to every thread the process has.
 // - limit_resources(): RLIMIT_CORE and RLIMIT_FSIZE 0, RLIMIT_AS the current address space
 //   plus `memory` (not under AddressSanitizer, whose shadow memory needs the space).
 #pragma once
