@@ -535,12 +535,11 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
         std::cout << "triage completed before the interruption: run " << done.id << ", "
                   << done.files << " entries, " << done.files_hashed << " files hashed\n";
     } else {
+        json scanners = json::array({"hashes (MD5, SHA-1, SHA-256)", "file type (libmagic)"});
+        hash_sets_.describe(scanners);
+        match_.describe(scanners);
         (void)log.append(who, custody_action::kTriageStarted,
-                         json{{"source", info.path},
-                              {"scanners",
-                               "hashes (MD5, SHA-1, SHA-256), "
-                               "file type (libmagic)"}}
-                             .dump());
+                         json{{"source", info.path}, {"scanners", scanners}}.dump());
         Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
         run_with_progress_line([&] { run = triage_source(**source, **db, walk, progress, cancel); },
                                progress, true);

@@ -227,6 +227,17 @@ void TriageMatchOptions::unallocated_summary(const CaseDatabase& db, std::int64_
     }
 }
 
+void TriageMatchOptions::describe(nlohmann::json& scanners) const {
+    if (!rule_paths_.empty()) {
+        std::string packs;
+        for (const auto& p : rule_paths_)
+            packs += (packs.empty() ? "" : ", ") + p;
+        scanners.push_back("YARA rule packs: " + packs);
+    }
+    if (!keywords_.empty()) scanners.push_back("case keywords: " + keywords_);
+    if (scan_unallocated_) scanners.push_back("unallocated space (rules and keywords)");
+}
+
 void TriageMatchOptions::print_summary(std::ostream& out) const {
     if (!rules_) return;
     out << "yara: " << stats_->files_scanned.load() << " files scanned ("

@@ -37,6 +37,9 @@ class TriageMatchOptions {
     int prepare(WalkOptions& options, bool quiet);
     void add_summary(nlohmann::json& j) const;
     void print_summary(std::ostream& out) const;
+    // Appends what this run scans with (rule packs, keyword list, unallocated space) to
+    // the triage_started event's list of scanners.
+    void describe(nlohmann::json& scanners) const;
     // The unallocated-space scan's counts (--scan-unallocated): into `j` as "unallocated",
     // or printed on `out` when `j` is null. Nothing when the run did not scan it.
     static void unallocated_summary(const CaseDatabase& db, std::int64_t run_id, nlohmann::json* j,
