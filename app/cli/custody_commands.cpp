@@ -403,6 +403,8 @@ int CustodyCommands::finish_sealed_job(const fs::path& out, const fs::path& work
         // Every resume is an operator action the log keeps, also of a job that had
         // finished: what was checked, and with what result.
         CustodyLog log(**db);
+        (void)log.append(case_.operator_of(), custody_action::kOperatorSignedIn,
+                         json{{"name", case_.operator_name}, {"id", case_.operator_id}}.dump());
         (void)log.append(case_.operator_of(), custody_action::kJobResumed,
                          json{{"bundle", out.filename().string()},
                               {"triage", "done"},
@@ -475,6 +477,13 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
                       << earlier->image_format << "; resume it with --image "
                       << earlier->image_format << "\n";
             return kUsage;
+        }
+        // Whoever resumes the job signs in to it (it may not be who started it).
+        if (auto e =
+                log.append(who, custody_action::kOperatorSignedIn,
+                           json{{"name", case_.operator_name}, {"id", case_.operator_id}}.dump());
+            !e) {
+            return report(e.error(), kOutput);
         }
         if (auto e = log.append(who, custody_action::kJobResumed, earlier->detail.dump()); !e)
             return report(e.error(), kOutput);
