@@ -129,7 +129,8 @@ class ChildSide final : public WorkerSide, public Source {
         std::byte* header = small ? small_ : large_header_;
         put_frame_header(header, type, payload.size());
         if (small) {
-            std::memcpy(small_ + kFrameHeader, payload.data(), payload.size());
+            if (!payload.empty())  // an empty span may hold a null pointer
+                std::memcpy(small_ + kFrameHeader, payload.data(), payload.size());
             if (!send_all(kWorkerSocket, small_, kFrameHeader + payload.size()))
                 ::_exit(kExitLostSupervisor);
             return;
