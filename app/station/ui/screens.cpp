@@ -915,7 +915,9 @@ void Screens::picture_grid(const FindingsIndex& index) {
         return;
     }
     ImGui::TextWrapped("%zu pictures, blurred. Tap Reveal to see one.", pictures.size());
-    ImGui::BeginChild("##grid");
+    // The scroll bar always there, so the tiles are laid out in the width left beside it
+    // and none is cut off at the right edge.
+    ImGui::BeginChild("##grid", ImVec2(0, 0), false, ImGuiWindowFlags_AlwaysVerticalScrollbar);
     const float gap = ui_.metrics.spacing_px;
     const float avail = ImGui::GetContentRegionAvail().x;
     const float tile = std::max(ui_.metrics.target_px * 2.5f,

@@ -180,6 +180,9 @@ class StationModel {
     int picture_batches() const { return picture_batches_; }  // batches sent, for tests
     int picture_source_opens() const;                         // for tests
     const std::string& picture_source() const { return picture_source_; }
+    // Shows the pictures from `source_path` (read-only), as a job does for its device: for
+    // a resumed case whose exhibit is attached again, and for benchmarks.
+    void use_picture_source(const std::string& source_path) { reset_pictures(source_path, "", ""); }
 
     // --- Seal: the case into a bundle on the output drive, then verified.
     std::string seal_folder;  // where the bundle goes; empty: the plan's output or case folder
