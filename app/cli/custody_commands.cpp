@@ -12,6 +12,7 @@
 #include "exhibit/keys.hpp"
 #include "exhibit/platform/device_discovery.hpp"
 #include "exhibit/platform/write_protection.hpp"
+#include "exhibit/report.hpp"
 #include "exit_codes.hpp"
 #include "terminal.hpp"
 
@@ -105,6 +106,83 @@ void print_verdict(const BundleVerdict& v) {
     }
 }
 
+// What a job that a kill or power cut interrupted got done, read from its working folder.
+struct InterruptedJob {
+    std::optional<TriageRun> triage_done;  // a run that completed
+    bool triage_logged = false;            // its triage_finished event is in the log
+    enum class Image { None, Complete, Checkpoint, Restart } image = Image::None;
+    bool acquisition_logged = false;  // acquisition_finished after the last acquisition_started
+    std::string image_format;         // e01 or raw as the job began it; empty when unknown
+    json detail;                      // the job_resumed event's detail
+};
+
+Expected<InterruptedJob> inspect_interrupted_job(CaseDatabase& db, const fs::path& work,
+                                                 const fs::path& out) {
+    InterruptedJob job;
+    auto interrupted = db.mark_interrupted_runs();
+    if (!interrupted) return interrupted.error();
+    auto runs = db.runs();
+    if (!runs) return runs.error();
+    std::string triage = "triage runs (it had not started)";
+    for (const auto& r : *runs) {
+        if (r.status == "completed") job.triage_done = r;
+    }
+    if (job.triage_done) {
+        triage = "triage finished before (run " + std::to_string(job.triage_done->id) + ")";
+    } else if (!runs->empty()) {
+        triage = "triage runs again (run " + std::to_string(runs->back().id) + " was " +
+                 runs->back().status + ")";
+    }
+    auto events = CustodyLog(db).events();
+    if (!events) return events.error();
+    std::int64_t last_started = 0, last_finished = 0;
+    for (const auto& e : *events) {
+        const std::string action = json::parse(e.line, nullptr, false).value("action", "");
+        if (action == custody_action::kTriageFinished) job.triage_logged = true;
+        if (action == custody_action::kAcquisitionStarted) last_started = e.seq;
+        if (action == custody_action::kAcquisitionFinished) last_finished = e.seq;
+    }
+    job.acquisition_logged = last_finished > last_started;
+
+    std::error_code ec;
+    const fs::path image = work / "image";
+    std::string acquisition = "the acquisition starts (it had not started)";
+    if (fs::exists(image, ec)) {
+        std::ifstream in(image / "image.acquisition.json");
+        auto record = json::parse(in, nullptr, false);
+        auto found = find_interrupted_acquisition(image);
+        if (!record.is_discarded() && record.value("complete", false)) {
+            job.image = InterruptedJob::Image::Complete;
+            job.image_format = record.value("format", "");
+            acquisition = "the acquisition finished before";
+        } else if (found) {
+            job.image = InterruptedJob::Image::Checkpoint;
+            job.image_format = to_string(found->plan.format);
+            acquisition = found->plan.format == ImageFormat::Ewf
+                              ? "the E01 acquisition starts again from byte 0 (interrupted at "
+                                "byte " +
+                                    std::to_string(found->offset) + ")"
+                              : "the acquisition resumes from its checkpoint at byte " +
+                                    std::to_string(found->offset);
+        } else {
+            job.image = InterruptedJob::Image::Restart;
+            acquisition =
+                "the acquisition starts again (it left no checkpoint; its output is kept aside)";
+        }
+    }
+    // The seal's staging folder holds only links and copies of what is here: a seal that
+    // did not end is simply done again.
+    const fs::path staging = out.string() + ".partial";
+    const bool staging_found = fs::exists(staging, ec);
+    if (staging_found) fs::remove_all(staging, ec);
+    if (ec) return errno_error("cannot remove " + staging.string(), ec.value());
+    job.detail = {{"bundle", out.filename().string()},
+                  {"triage", triage},
+                  {"acquisition", acquisition},
+                  {"unfinished_seal_removed", staging_found}};
+    return job;
+}
+
 }  // namespace
 
 void CustodyCommands::add_to(CLI::App& app) {
@@ -113,6 +191,9 @@ void CustodyCommands::add_to(CLI::App& app) {
                               "acquisition, sealed bundle, verification");
     run_->add_option("SOURCE", source_, "Device or image")->required();
     run_->add_option("--out", out_, "Bundle directory to create (must not exist)")->required();
+    run_->add_flag("--resume", resume_,
+                   "Continue the job a kill or power cut interrupted, in BUNDLE.case: triage "
+                   "again if it did not finish, the acquisition from its checkpoint, then seal");
     run_->add_option("--case", case_.case_reference, "Case reference")->required();
     run_->add_option("--exhibit", case_.exhibit_reference, "Exhibit reference, e.g. JD/1")
         ->required();
@@ -306,6 +387,38 @@ int CustodyCommands::run_verify(const std::atomic<bool>& cancel) {
     return kOk;
 }
 
+// `run --resume` when the bundle is already under its final name: the kill came after the
+// seal. The bundle is checked again, and the resume and the check are logged.
+int CustodyCommands::finish_sealed_job(const fs::path& out, const fs::path& work,
+                                       const std::atomic<bool>& cancel) {
+    JobProgress progress;
+    BundleVerdict verdict;
+    run_with_progress_line([&] { verdict = verify_bundle(out, {}, progress, cancel); }, progress,
+                           true);
+    print_verdict(verdict);
+    std::error_code ec;
+    if (fs::exists(work / "case.sqlite", ec)) {
+        auto db = CaseDatabase::open(work / "case.sqlite");
+        if (!db) return report(db.error(), kOutput);
+        // Every resume is an operator action the log keeps, also of a job that had
+        // finished: what was checked, and with what result.
+        CustodyLog log(**db);
+        (void)log.append(case_.operator_of(), custody_action::kOperatorSignedIn,
+                         json{{"name", case_.operator_name}, {"id", case_.operator_id}}.dump());
+        (void)log.append(case_.operator_of(), custody_action::kJobResumed,
+                         json{{"bundle", out.filename().string()},
+                              {"triage", "done"},
+                              {"acquisition", "done"},
+                              {"sealed", true}}
+                             .dump());
+        (void)log.append(
+            case_.operator_of(), custody_action::kBundleVerified,
+            json{{"bundle", out.filename().string()}, {"verified", verdict.ok}}.dump());
+    }
+    std::cout << "the job had sealed " << out.string() << " before it was interrupted\n";
+    return verdict.ok ? kOk : kVerifyFailed;
+}
+
 int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     // Each line reports a step already in the custody log: out at once, also into a pipe
     // or a log file, so that what was reported before a power cut is what was recorded.
@@ -313,17 +426,19 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     std::error_code ec;
     const fs::path out = out_;
     const fs::path work = out_ + ".case";
-    if (fs::exists(out, ec) || fs::exists(work, ec)) {
+    if (!resume_ && (fs::exists(out, ec) || fs::exists(work, ec))) {
         std::cerr << "exhibit: " << (fs::exists(out, ec) ? out : work).string()
-                  << " already exists; choose a new --out\n";
+                  << " already exists; choose a new --out, or add --resume to continue that job\n";
         return kOutput;
     }
+    if (resume_ && fs::exists(out, ec)) return finish_sealed_job(out, work, cancel);
     WalkOptions walk;
     if (int code = hash_sets_.prepare(walk)) return code;
     if (int code = match_.prepare(walk, false)) return code;
     auto key = ApplianceKey::load_or_create(ApplianceKey::default_store());
     if (!key) return report(key.error(), kOutput);
-    if (!fs::create_directories(work, ec)) {
+    const bool had_database = fs::exists(work / "case.sqlite", ec);
+    if (!fs::create_directories(work, ec) && !(resume_ && fs::is_directory(work, ec))) {
         std::cerr << "exhibit: cannot create " << work.string() << ": " << ec.message() << "\n";
         return kOutput;
     }
@@ -332,9 +447,50 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
     // Room for the custody log to say what happened if the output drive fills up.
     (void)keep_custody_reserve(**db);
     ReserveReleaser reserve{**db};
-    if (auto s = open_case(**db, case_); !s) return report(s.error(), kUsage);
+    std::optional<CaseRecord> stored;
+    if (resume_ && had_database) {
+        auto c = read_case(**db);
+        if (!c) return report(c.error(), kSource);
+        stored = *c;
+    }
+    if (stored && (stored->case_reference != case_.case_reference ||
+                   stored->exhibit_reference != case_.exhibit_reference)) {
+        std::cerr << "exhibit: " << work.string() << " holds case " << stored->case_reference
+                  << " exhibit " << stored->exhibit_reference << ", not " << case_.case_reference
+                  << " " << case_.exhibit_reference
+                  << "; --resume continues the job with the same --case and --exhibit\n";
+        return kUsage;
+    }
+    if (!stored) {
+        if (auto s = open_case(**db, case_); !s) return report(s.error(), kUsage);
+    }
     CustodyLog log(**db);
     const Operator who = case_.operator_of();
+    // What the interrupted job got done; empty when this run starts the job.
+    std::optional<InterruptedJob> earlier;
+    if (stored) {
+        auto found = inspect_interrupted_job(**db, work, out);
+        if (!found) return report(found.error(), kOutput);
+        earlier = std::move(*found);
+        if (!earlier->image_format.empty() && image_ != earlier->image_format) {
+            std::cerr << "exhibit: the interrupted job in " << work.string() << " imaged as "
+                      << earlier->image_format << "; resume it with --image "
+                      << earlier->image_format << "\n";
+            return kUsage;
+        }
+        // Whoever resumes the job signs in to it (it may not be who started it).
+        if (auto e =
+                log.append(who, custody_action::kOperatorSignedIn,
+                           json{{"name", case_.operator_name}, {"id", case_.operator_id}}.dump());
+            !e) {
+            return report(e.error(), kOutput);
+        }
+        if (auto e = log.append(who, custody_action::kJobResumed, earlier->detail.dump()); !e)
+            return report(e.error(), kOutput);
+        std::cout << "resuming the job in " << work.string() << ": "
+                  << earlier->detail["triage"].get<std::string>() << "; "
+                  << earlier->detail["acquisition"].get<std::string>() << "\n";
+    }
     auto log_error = [&](const std::string& during, const Error& e) {
         (void)log.append(who, custody_action::kError,
                          json{{"during", during}, {"message", e.message}}.dump());
@@ -377,33 +533,44 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
         return kNotProtected;
     }
 
-    // Triage.
-    (void)log.append(who, custody_action::kTriageStarted,
-                     json{{"source", info.path},
-                          {"scanners",
-                           "hashes (MD5, SHA-1, SHA-256), "
-                           "file type (libmagic)"}}
-                         .dump());
+    // Triage (once: a resumed job keeps a run that completed).
     JobProgress progress;
-    Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
-    run_with_progress_line([&] { run = triage_source(**source, **db, walk, progress, cancel); },
-                           progress, true);
-    if (!run) {
-        log_error("triage", run.error());
-        return report(run.error(), kOutput);
+    if (earlier && earlier->triage_done) {
+        const TriageRun& done = *earlier->triage_done;
+        if (!earlier->triage_logged) {
+            (void)log.append(who, custody_action::kTriageFinished,
+                             triage_finished_detail(**db, done));
+        }
+        std::cout << "triage completed before the interruption: run " << done.id << ", "
+                  << done.files << " entries, " << done.files_hashed << " files hashed\n";
+    } else {
+        json scanners = json::array({"hashes (MD5, SHA-1, SHA-256)", "file type (libmagic)"});
+        hash_sets_.describe(scanners);
+        match_.describe(scanners);
+        (void)log.append(who, custody_action::kTriageStarted,
+                         json{{"source", info.path}, {"scanners", scanners}}.dump());
+        Expected<TriageRun> run = make_error(ErrorKind::Internal, "triage did not run");
+        run_with_progress_line([&] { run = triage_source(**source, **db, walk, progress, cancel); },
+                               progress, true);
+        if (!run) {
+            log_error("triage", run.error());
+            return report(run.error(), kOutput);
+        }
+        // The triage summary as the custody log keeps it: counts, hits by kind, and the hash
+        // sets used with their SHA-256 (what `exhibit triage --json` reports of them).
+        json finished = json::parse(triage_finished_detail(**db, *run));
+        hash_sets_.print_summary(**db, run->id, &finished);
+        match_.add_summary(finished);
+        (void)log.append(who, custody_action::kTriageFinished, finished.dump());
+        std::cout << "triage " << run->status << ": " << run->files << " entries, "
+                  << run->files_hashed << " files hashed, " << run->errors
+                  << " file-system errors\n";
+        hash_sets_.print_summary(**db, run->id, nullptr);
+        match_.print_summary(std::cout);
+        TriageMatchOptions::unallocated_summary(**db, run->id, nullptr, std::cout);
+        if (run->status == "cancelled") return kCancelled;
+        if (drive_full("triage")) return kOutput;
     }
-    // The triage summary as the custody log keeps it: counts, hits by kind, and the hash
-    // sets used with their SHA-256 (what `exhibit triage --json` reports of them).
-    json finished = json::parse(triage_finished_detail(**db, *run));
-    hash_sets_.print_summary(**db, run->id, &finished);
-    match_.add_summary(finished);
-    (void)log.append(who, custody_action::kTriageFinished, finished.dump());
-    std::cout << "triage " << run->status << ": " << run->files << " entries, " << run->files_hashed
-              << " files hashed, " << run->errors << " file-system errors\n";
-    hash_sets_.print_summary(**db, run->id, nullptr);
-    match_.print_summary(std::cout);
-    if (run->status == "cancelled") return kCancelled;
-    if (drive_full("triage")) return kOutput;
 
     // Acquisition.
     int exit_code = kOk;
@@ -415,18 +582,50 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
         plan.case_info = {case_.case_reference, case_.exhibit_reference,
                           case_.operator_name + " " + case_.operator_id,
                           "seized from " + case_.seized_from, case_.notes};
-        (void)log.append(who, custody_action::kAcquisitionStarted,
-                         acquisition_started_detail(plan, info));
+        using Image = InterruptedJob::Image;
+        const Image state = earlier ? earlier->image : Image::None;
         Expected<AcquisitionResult> result =
             make_error(ErrorKind::Internal, "acquisition did not run");
-        run_with_progress_line([&] { result = acquire(**source, plan, progress, cancel); },
-                               progress, true);
-        if (!result) {
-            log_error("acquisition", result.error());
-            return report(result.error(), kOutput);
+        if (state == Image::Complete) {
+            result = read_acquisition_record(plan.out_dir / (plan.basename + ".acquisition.json"));
+            if (!result) return report(result.error(), kOutput);
+            if (!earlier->acquisition_logged) {
+                (void)log.append(who, custody_action::kAcquisitionFinished,
+                                 acquisition_finished_detail(*result));
+            }
+        } else {
+            if (state == Image::Restart) {
+                // Output of a run killed before its first checkpoint: kept aside, never
+                // overwritten, and the acquisition starts again.
+                fs::path aside = work / "image.interrupted";
+                for (int n = 2; fs::exists(aside, ec); ++n)
+                    aside = work / ("image.interrupted-" + std::to_string(n));
+                fs::rename(plan.out_dir, aside, ec);
+                if (ec) {
+                    std::cerr << "exhibit: cannot move " << plan.out_dir.string()
+                              << " aside: " << ec.message() << "\n";
+                    return kOutput;
+                }
+            }
+            json started = json::parse(acquisition_started_detail(plan, info));
+            if (state == Image::Checkpoint) started["resumed_from_checkpoint"] = true;
+            (void)log.append(who, custody_action::kAcquisitionStarted, started.dump());
+            run_with_progress_line(
+                [&] {
+                    result = state == Image::Checkpoint
+                                 ? resume_acquisition(**source, plan.out_dir, progress, cancel)
+                                 : acquire(**source, plan, progress, cancel);
+                },
+                progress, true);
+            if (!result) {
+                log_error("acquisition", result.error());
+                return report(result.error(), result.error().kind == ErrorKind::SourceChanged
+                                                  ? kSourceChanged
+                                                  : kOutput);
+            }
+            (void)log.append(who, custody_action::kAcquisitionFinished,
+                             acquisition_finished_detail(*result));
         }
-        (void)log.append(who, custody_action::kAcquisitionFinished,
-                         acquisition_finished_detail(*result));
         std::cout << result->summary << "\n"
                   << "md5:    " << result->hashes.md5 << "\n"
                   << "sha1:   " << result->hashes.sha1 << "\n"

@@ -26,6 +26,8 @@ class CustodyCommands {
 
   private:
     int run_job(const std::atomic<bool>& cancel);
+    int finish_sealed_job(const std::filesystem::path& out, const std::filesystem::path& work,
+                          const std::atomic<bool>& cancel);
     int run_seal(const std::atomic<bool>& cancel);
     int run_verify(const std::atomic<bool>& cancel);
     int run_key_show();
@@ -46,6 +48,7 @@ class CustodyCommands {
     CaseRecord case_;
     std::string image_ = "e01";
     std::string hardware_blocker_;
+    bool resume_ = false;
     TriageHashSets hash_sets_;  // --hashsets, --hashset-store, as `exhibit triage` has them
     TriageMatchOptions match_;  // --rules, --keywords, --yara-max-size, likewise
     // seal

@@ -259,6 +259,14 @@ int TriageHashSets::prepare(WalkOptions& options) {
     return kOk;
 }
 
+void TriageHashSets::describe(nlohmann::json& scanners) const {
+    if (!library_) return;
+    std::string names;
+    for (const auto& n : names_)
+        names += (names.empty() ? "" : ", ") + n;
+    scanners.push_back("hash sets: " + names);
+}
+
 void TriageHashSets::print_summary(const CaseDatabase& db, std::int64_t run_id,
                                    nlohmann::json* json) const {
     if (!library_) return;

@@ -67,6 +67,8 @@ class TriageHashSets {
     // Verdict counts of run `run_id` (and the sets used): into `json` when given (key
     // "hash_sets"), else as text on stdout. Nothing without --hashsets.
     void print_summary(const CaseDatabase& db, std::int64_t run_id, nlohmann::json* json) const;
+    // Appends "hash sets: ..." to the triage_started event's list of scanners.
+    void describe(nlohmann::json& scanners) const;
 
   private:
     std::vector<std::string> names_;

@@ -182,6 +182,10 @@ int run_acquire(const AcquireArgs& args) {
         }
         std::cout << "record: " << r.record.string() << "\n";
     }
+    // With --json stdout holds the record only, so a run that did not fully succeed still
+    // gets its sentence on stderr.
+    if (a.json && r.status != AcquisitionStatus::Completed && r.status != AcquisitionStatus::Failed)
+        std::cerr << "exhibit: " << r.summary << "\n";
     switch (r.status) {
         case AcquisitionStatus::Completed:
             return kOk;
@@ -194,7 +198,7 @@ int run_acquire(const AcquireArgs& args) {
         case AcquisitionStatus::Failed:
             break;
     }
-    if (!a.json) std::cerr << "exhibit: " << r.error->message << "\n";
+    std::cerr << "exhibit: " << r.error->message << "\n";
     switch (r.error->kind) {
         case ErrorKind::NoSpace:
         case ErrorKind::Io:

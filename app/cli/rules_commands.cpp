@@ -112,10 +112,34 @@ void TriageMatchOptions::add_to(CLI::App& triage) {
             "--yara-max-size", max_size_,
             "Scan at most this much of each file with YARA, e.g. 64M (the skip is recorded)")
         ->capture_default_str();
+    triage.add_flag("--scan-unallocated", scan_unallocated_,
+                    "Also scan unallocated space (outside partitions, and each file system's "
+                    "unallocated blocks) with the rules and keywords");
+    triage
+        .add_option("--unallocated-max-size", unallocated_max_,
+                    "Scan at most this much unallocated space in all, e.g. 4G (the rest is "
+                    "recorded as not scanned)")
+        ->capture_default_str();
 }
 
 int TriageMatchOptions::prepare(WalkOptions& options, bool quiet) {
+    if (scan_unallocated_ && !wanted()) {
+        return report(make_error(ErrorKind::InvalidArgument,
+                                 "--scan-unallocated needs --rules or --keywords to scan with"),
+                      kUsage);
+    }
     if (!wanted()) return kOk;
+    std::uint64_t unallocated_max = 0;
+    if (unallocated_max_ != "all") {
+        auto m = parse_size(unallocated_max_);
+        if (!m || *m == 0) {
+            return report(make_error(ErrorKind::InvalidArgument,
+                                     "--unallocated-max-size '" + unallocated_max_ +
+                                         "' is not a size such as 4G (or all)"),
+                          kUsage);
+        }
+        unallocated_max = *m;
+    }
     auto max = parse_size(max_size_);
     if (!max || *max == 0) {
         return report(make_error(ErrorKind::InvalidArgument,
@@ -154,6 +178,12 @@ int TriageMatchOptions::prepare(WalkOptions& options, bool quiet) {
     // with its findings, so a run cut short keeps everything it noted.
     auto left_out = scan_notes(rules_.get(), nullptr);
     options.notes.insert(options.notes.end(), left_out.begin(), left_out.end());
+    if (scan_unallocated_) {
+        auto scan = std::make_shared<UnallocatedScanOptions>();
+        scan->rules = rules_;
+        scan->max_bytes = unallocated_max;
+        options.unallocated_scan = scan;
+    }
     return kOk;
 }
 
@@ -169,6 +199,43 @@ void TriageMatchOptions::add_summary(nlohmann::json& j) const {
                       {"files_truncated", stats_->files_truncated.load()},
                       {"scan_errors", stats_->scan_errors.load()},
                       {"notes", notes}};
+}
+
+void TriageMatchOptions::unallocated_summary(const CaseDatabase& db, std::int64_t run_id,
+                                             nlohmann::json* j, std::ostream& out) {
+    auto sum = db.unallocated_summary(run_id);
+    if (!sum || !sum->scanned) return;
+    if (j) {
+        (*j)["unallocated"] = {{"regions", sum->regions},
+                               {"incomplete_regions", sum->incomplete_regions},
+                               {"unallocated_bytes", sum->unallocated_bytes},
+                               {"scanned_bytes", sum->scanned_bytes},
+                               {"hits", sum->hits}};
+        return;
+    }
+    out << "unallocated space: " << sum->scanned_bytes << " of " << sum->unallocated_bytes
+        << " bytes scanned in " << sum->regions << " regions";
+    if (sum->incomplete_regions > 0) out << " (" << sum->incomplete_regions << " not in full)";
+    out << "; hits:";
+    for (const auto& [kind, count] : sum->hits)
+        out << ' ' << count << ' ' << kind;
+    out << (sum->hits.empty() ? " none\n" : "\n");
+    if (auto regions = db.unallocated_regions(run_id)) {
+        for (const auto& r : *regions)
+            if (!r.message.empty())
+                out << "note: unallocated " << r.name << ": " << r.message << "\n";
+    }
+}
+
+void TriageMatchOptions::describe(nlohmann::json& scanners) const {
+    if (!rule_paths_.empty()) {
+        std::string packs;
+        for (const auto& p : rule_paths_)
+            packs += (packs.empty() ? "" : ", ") + p;
+        scanners.push_back("YARA rule packs: " + packs);
+    }
+    if (!keywords_.empty()) scanners.push_back("case keywords: " + keywords_);
+    if (scan_unallocated_) scanners.push_back("unallocated space (rules and keywords)");
 }
 
 void TriageMatchOptions::print_summary(std::ostream& out) const {

@@ -18,6 +18,7 @@
 #include "exhibit/case_db.hpp"
 #include "exhibit/file_walk.hpp"
 #include "exhibit/rules.hpp"
+#include "exhibit/unallocated_scan.hpp"
 
 namespace exhibit::cli {
 
@@ -36,11 +37,20 @@ class TriageMatchOptions {
     int prepare(WalkOptions& options, bool quiet);
     void add_summary(nlohmann::json& j) const;
     void print_summary(std::ostream& out) const;
+    // Appends what this run scans with (rule packs, keyword list, unallocated space) to
+    // the triage_started event's list of scanners.
+    void describe(nlohmann::json& scanners) const;
+    // The unallocated-space scan's counts (--scan-unallocated): into `j` as "unallocated",
+    // or printed on `out` when `j` is null. Nothing when the run did not scan it.
+    static void unallocated_summary(const CaseDatabase& db, std::int64_t run_id, nlohmann::json* j,
+                                    std::ostream& out);
 
   private:
     std::vector<std::string> rule_paths_;
     std::string keywords_;
     std::string max_size_ = "64M";
+    bool scan_unallocated_ = false;
+    std::string unallocated_max_ = "all";
     std::shared_ptr<YaraLibrary> yara_;
     std::shared_ptr<const CompiledRules> rules_;
     std::shared_ptr<YaraScanStats> stats_;

@@ -108,6 +108,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
                             {"first_hit_seconds", progress.snapshot().first_hit_seconds}};
         hash_sets_.print_summary(**db, r.id, &j);
         match_.add_summary(j);
+        TriageMatchOptions::unallocated_summary(**db, r.id, &j, std::cout);
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << "triage " << r.status << ": " << r.files << " entries in " << r.file_systems
@@ -130,6 +131,7 @@ int TriageCommands::run_triage(const std::atomic<bool>& cancel) {
         if (double first = progress.snapshot().first_hit_seconds; first >= 0)
             std::cout << "first hit after " << first << " s\n";
         match_.print_summary(std::cout);
+        TriageMatchOptions::unallocated_summary(**db, r.id, nullptr, std::cout);
     }
     if (r.status == "cancelled") return kCancelled;
     if (r.status != "completed") return kSource;

@@ -48,18 +48,42 @@ bool drain_uevents(int fd) {
     bool block = false;
     char buffer[8192];
     for (;;) {
-        ssize_t n = ::recv(fd, buffer, sizeof buffer - 1, 0);
+        ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
         if (n <= 0) break;
-        buffer[n] = '\0';
-        // "ACTION@DEVPATH\0KEY=VALUE\0...": look for SUBSYSTEM=block among the fields.
-        for (ssize_t i = 0; i < n; i += static_cast<ssize_t>(std::strlen(buffer + i)) + 1) {
-            if (std::strcmp(buffer + i, "SUBSYSTEM=block") == 0) block = true;
-        }
+        auto event = parse_uevent({buffer, static_cast<std::size_t>(n)});
+        if (!event) continue;
+        auto subsystem = event->fields.find("SUBSYSTEM");
+        if (subsystem != event->fields.end() && subsystem->second == "block") block = true;
     }
     return block;
 }
 
 }  // namespace
+
+std::optional<Uevent> parse_uevent(std::string_view message) {
+    // Each piece ends at a NUL or at the end of the message.
+    auto next = [&message]() -> std::optional<std::string_view> {
+        if (message.empty()) return std::nullopt;
+        const auto nul = message.find('\0');
+        std::string_view piece = message.substr(0, nul);
+        message.remove_prefix(nul == std::string_view::npos ? message.size() : nul + 1);
+        return piece;
+    };
+    auto header = next();
+    if (!header) return std::nullopt;
+    const auto at = header->find('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 == header->size()) return std::nullopt;
+    Uevent event;
+    event.action = std::string(header->substr(0, at));
+    event.devpath = std::string(header->substr(at + 1));
+    while (auto field = next()) {
+        if (field->empty()) continue;  // padding between fields
+        const auto eq = field->find('=');
+        if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+        event.fields[std::string(field->substr(0, eq))] = std::string(field->substr(eq + 1));
+    }
+    return event;
+}
 
 const char* to_string(DeviceEvent::Kind kind) {
     switch (kind) {

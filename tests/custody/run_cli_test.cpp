@@ -101,6 +101,34 @@ TEST_CASE("exhibit run on the sample device: a bundle that verifies with Exhibit
     CHECK(seal.unchanged());
 }
 
+TEST_CASE("triage_started names every scanner the run uses", "[cli][bundle]") {
+    TempDir dir;
+    SourceSeal seal({sample_image()});
+    const fs::path keywords = dir / "keywords.txt";
+    std::ofstream(keywords) << "bluebird\n";
+    const fs::path bundle = dir / "JD1";
+    auto r = run_cli(dir, "run " + sh_quote(sample_image().string()) + " --out " +
+                              sh_quote(bundle.string()) + kCase +
+                              " --image none --rules builtin --keywords " +
+                              sh_quote(keywords.string()) + " --scan-unallocated");
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    std::ifstream log(bundle / "data/custody.jsonl");
+    nlohmann::json started;
+    for (std::string line; std::getline(log, line);) {
+        auto j = nlohmann::json::parse(line);
+        if (j["action"] == "triage_started") started = j["detail"]["scanners"];
+    }
+    INFO(started.dump());
+    REQUIRE(started.is_array());
+    CHECK(started[0] == "hashes (MD5, SHA-1, SHA-256)");
+    CHECK(started[1] == "file type (libmagic)");
+    CHECK(started[2] == "YARA rule packs: builtin");
+    CHECK(started[3] == "case keywords: " + keywords.string());
+    CHECK(started[4] == "unallocated space (rules and keywords)");
+    CHECK(seal.unchanged());
+}
+
 TEST_CASE("the README recipe fails on a re-chained custody log and a forged signature",
           "[cli][bundle]") {
     TempDir dir;

@@ -136,7 +136,8 @@ TEST_CASE("a source that vanishes mid-acquisition ends incomplete, never looking
             FaultFsMount mount(image, plan);
             REQUIRE(mount.mounted());
             const fs::path out = dir / ("out-" + err);
-            auto r = run(acquire_command(mount.file(), out, "raw") + " 2>&1");
+            auto r = run(acquire_command(mount.file(), out, "raw") + " 2>" +
+                         sh_quote(out.string() + ".stderr"));
             INFO(r.out);
             CHECK(r.exit_code == 7);  // source changed
             auto record = read_json(out / "image.acquisition.json");
@@ -150,6 +151,13 @@ TEST_CASE("a source that vanishes mid-acquisition ends incomplete, never looking
             CHECK(fs::exists(out / "image.raw.partial"));
             CHECK_THAT(record["summary"].get<std::string>(),
                        Catch::Contains("the output is incomplete"));
+            // --json keeps stdout for the record; the failure's sentence is on stderr.
+            CHECK(nlohmann::json::parse(r.out)["status"] == "failed");
+            std::ifstream stderr_text(out.string() + ".stderr");
+            std::string line;
+            REQUIRE(std::getline(stderr_text, line));
+            CHECK_THAT(line,
+                       Catch::StartsWith("exhibit: ") && Catch::Contains(mount.file().string()));
         }
     }
     CHECK(seal.unchanged());

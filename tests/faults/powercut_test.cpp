@@ -8,9 +8,12 @@
 //   - no image looks whole unless it is: image files are `.partial` until the record says
 //     complete, and a complete record carries the uninterrupted run's hashes; a bundle
 //     under its final name verifies;
-//   - running the job again (with the same appliance home, so a kill while the key or the
-//     YARA cache was written counts) gives the uninterrupted run's image hashes and file
-//     listing, and a bundle that verifies.
+//   - two kills in three are followed by `exhibit run --resume` with the same --out (and
+//     the same appliance home, so a kill while the key or the YARA cache was written
+//     counts), which must complete the job: exit 0, a bundle that verifies, the
+//     uninterrupted run's image hashes and file listing, one `job_resumed` custody event
+//     when there was a case to resume, and the checks above again; the third kill is
+//     followed by running the job again from the start with a new --out, to the same result.
 //
 // The kill moments are uniform over one uninterrupted run's duration, from a seed that is
 // printed and can be given back: EXHIBIT_POWERCUT_SEED=N. EXHIBIT_POWERCUT_KILLS=N sets
@@ -24,12 +27,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -107,9 +112,59 @@ nlohmann::json read_json(const fs::path& path) {
     return nlohmann::json::parse(in, nullptr, false);
 }
 
+// Path, deletion flag and SHA-256 of every file of the case's completed triage run (a
+// resumed job's database also holds the run the kill interrupted).
+std::string completed_listing(const fs::path& db_path) {
+    auto db = CaseDatabase::open(db_path);
+    REQUIRE(db);
+    auto runs = (*db)->runs();
+    REQUIRE(runs);
+    std::optional<std::int64_t> completed;
+    for (const auto& r : *runs) {
+        if (r.status == "completed") {
+            CHECK_FALSE(completed);  // one completed run per job
+            completed = r.id;
+        }
+    }
+    REQUIRE(completed);
+    FileFilter filter;
+    filter.run_id = completed;
+    auto files = (*db)->files(filter);
+    REQUIRE(files);
+    std::vector<std::string> lines;
+    for (const auto& f : *files) {
+        lines.push_back(f.file_system + " " + std::to_string(f.fs_offset) + " " + f.entry.path +
+                        (f.entry.deleted() ? " deleted " : " ") + f.entry.findings.hashes.sha256);
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string text;
+    for (const auto& l : lines)
+        text += l + "\n";
+    return text;
+}
+
+// The actions in a case database's custody log, with their counts.
+std::multiset<std::string> custody_actions(const fs::path& db_path) {
+    std::multiset<std::string> actions;
+    auto db = CaseDatabase::open(db_path);
+    REQUIRE(db);
+    auto events = CustodyLog(**db).events();
+    REQUIRE(events);
+    for (const auto& e : *events)
+        actions.insert(nlohmann::json::parse(e.line)["action"].get<std::string>());
+    return actions;
+}
+
+// Whether a killed job got as far as storing its case.
+bool case_opened(const fs::path& db_path) {
+    if (!fs::exists(db_path)) return false;
+    return custody_actions(db_path).count("case_opened") == 1;
+}
+
 struct Reference {
     nlohmann::json hashes;  // md5, sha1, sha256 of the media
     std::string listing;    // `exhibit files` of the case
+    std::string completed;  // completed_listing() of the case
 };
 
 Reference reference_run(const std::vector<std::string>& args, const fs::path& home,
@@ -120,7 +175,8 @@ Reference reference_run(const std::vector<std::string>& args, const fs::path& ho
     REQUIRE(code == 0);
     auto record = read_json(out.string() + ".case/image/image.acquisition.json");
     REQUIRE(record["complete"] == true);
-    return {record["hashes"], files_listing(out.string() + ".case/case.sqlite")};
+    return {record["hashes"], files_listing(out.string() + ".case/case.sqlite"),
+            completed_listing(out.string() + ".case/case.sqlite")};
 }
 
 // What a run printed tells which custody events it had reported written.
@@ -288,7 +344,7 @@ TEST_CASE("exhibit run killed at random moments loses nothing and runs again to 
                                  << source.filename().string());
 
     std::map<std::string, int> stages;  // where the kills landed, by the last custody event
-    int finished_before_kill = 0;
+    int finished_before_kill = 0, resumes = 0;
     for (int i = 0; i < kills; ++i) {
         const auto delay = std::chrono::microseconds(when(rng));
         const std::string image = i % 2 ? "raw" : "e01";
@@ -331,22 +387,45 @@ TEST_CASE("exhibit run killed at random moments loses nothing and runs again to 
             ++stages[last];
         }
 
-        // Again, as the operator would after the power came back.
-        const fs::path again = cut / "again";
-        const int again_code =
-            wait_exit(spawn(run_args(source, again, image, keywords), home, cut / "again.log"));
-        INFO("the run after it printed:\n" << read_file_text(cut / "again.log"));
-        REQUIRE(again_code == 0);
-        auto record = read_json(again.string() + ".case/image/image.acquisition.json");
-        CHECK(record["hashes"] == ref.hashes);
-        CHECK(files_listing(again.string() + ".case/case.sqlite") == ref.listing);
+        if (i % 3 != 2) {
+            // Resumed, as the operator would after the power came back: the same --out.
+            const bool had_case = case_opened(work / "case.sqlite");
+            auto args = run_args(source, out, image, keywords);
+            args.push_back("--resume");
+            const int resumed_code = wait_exit(spawn(args, home, cut / "resumed.log"));
+            const std::string resumed = read_file_text(cut / "resumed.log");
+            INFO("the resumed run printed:\n" << resumed);
+            REQUIRE(resumed_code == 0);
+            ++resumes;
+            auto v = run(sh_quote(cli_path().string()) + " verify " + sh_quote(out.string()), true);
+            INFO(v.out);
+            CHECK(v.exit_code == 0);
+            auto record = read_json(work / "image" / "image.acquisition.json");
+            CHECK(record["hashes"] == ref.hashes);
+            CHECK(record["complete"] == true);
+            CHECK(completed_listing(work / "case.sqlite") == ref.completed);
+            // The custody log says the job was resumed whenever there was a case to resume.
+            if (had_case) CHECK(custody_actions(work / "case.sqlite").count("job_resumed") == 1);
+            check_case_database(work / "case.sqlite", resumed, cut);
+        } else {
+            // Again from the start, with a new --out.
+            const fs::path again = cut / "again";
+            const int again_code =
+                wait_exit(spawn(run_args(source, again, image, keywords), home, cut / "again.log"));
+            INFO("the run after it printed:\n" << read_file_text(cut / "again.log"));
+            REQUIRE(again_code == 0);
+            auto record = read_json(again.string() + ".case/image/image.acquisition.json");
+            CHECK(record["hashes"] == ref.hashes);
+            CHECK(files_listing(again.string() + ".case/case.sqlite") == ref.listing);
+        }
         fs::remove_all(cut);
     }
     std::ostringstream where;
     for (const auto& [event, n] : stages)
         where << " " << event << ": " << n << ";";
     WARN("power-cut test: " << kills << " kills (" << finished_before_kill
-                            << " after the run had finished); last custody event at the kill:"
+                            << " after the run had finished; " << resumes
+                            << " completed with --resume); last custody event at the kill:"
                             << where.str());
     CHECK(seal.unchanged());
 }

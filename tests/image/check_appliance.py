@@ -122,6 +122,7 @@ except ValueError:
 os.unlink(bad.name)
 
 for script, shell in [(HELPER, "sh"), (os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-firstboot"), "sh"),
+                      (os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-selfcheck"), "bash"),
                       (os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-clock-record"), "sh"),
                       (os.path.join(REPO, "image/build"), "bash"), (os.path.join(REPO, "image/customize-rootfs"), "bash")]:
     r = subprocess.run([shell, "-n", script], capture_output=True, text=True)
@@ -385,9 +386,19 @@ if shutil.which("systemd-analyze"):
     check("Restartt" in r.stdout + r.stderr, "systemd-analyze verify reports an unknown key")
 else:
     skip("systemd-analyze is missing")
+SELFCHECK_UNIT = "exhibit-selfcheck.service"
 for unit in units:
     text = open(unit).read()
-    check("[Install]" in text, f"{os.path.basename(unit)} can be enabled")
+    if os.path.basename(unit) == SELFCHECK_UNIT:
+        # Never enabled: only the kernel command line test-boot puts on a copy starts it.
+        check("[Install]" not in text and "ConditionKernelCommandLine=exhibit.selfcheck" in text,
+              f"{SELFCHECK_UNIT} cannot be enabled and needs exhibit.selfcheck on the kernel command line")
+    else:
+        check("[Install]" in text, f"{os.path.basename(unit)} can be enabled")
+customize = open(os.path.join(REPO, "image/customize-rootfs")).read()
+check(SELFCHECK_UNIT not in customize and not os.path.exists(
+      os.path.join(units_dir, "multi-user.target.wants", SELFCHECK_UNIT)),
+      "the image does not enable the self-check")
 station = open(os.path.join(units_dir, "exhibit-station.service")).read()
 for needle in ("User=exhibit", "Restart=always", "TTYPath=/dev/tty1", "Conflicts=getty@tty1.service", "cage"):
     check(needle in station, f"exhibit-station.service has {needle}")
@@ -398,6 +409,72 @@ for item in re.findall(r"install_items\+=\"([^\"]*)\"", dracut_conf)[0].split():
     ours = item.startswith("/etc/udev/rules.d/") or item.startswith("/usr/lib/udev/exhibit")
     if ours:
         check(os.path.exists(os.path.join(ROOTFS, item.lstrip("/"))), f"dracut installs {item}, which image/rootfs has")
+
+# --- 5. image/test-boot and the appliance's self-check ------------------------------------------
+def load_test_boot():
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader("exhibit_test_boot", os.path.join(REPO, "image/test-boot"))
+    spec = importlib.util.spec_from_loader("exhibit_test_boot", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+try:
+    test_boot = load_test_boot()
+except SystemExit:
+    test_boot = None
+    skip("image/test-boot cannot be loaded here (python3-pexpect missing)")
+if test_boot is not None:
+    selfcheck = open(os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-selfcheck")).read()
+    wanted = [cid for cid, _ in test_boot.SYSTEM_CHECKS] + [f"disk:$disk:{cid}" for cid, _ in test_boot.DISK_CHECKS]
+    wanted += ["disk:$disk:partitions", "disk:$disk:read-only:$node", "disk:$disk:write-refused:$node"]
+    missing = [cid for cid in wanted if f" {cid}" not in selfcheck and f'"{cid}"' not in selfcheck]
+    check(not missing, "every check image/test-boot requires is one exhibit-selfcheck reports", " ".join(missing))
+    for word in test_boot.SELFCHECK_ARGS.split():
+        check(word.split("=")[0] in selfcheck + open(os.path.join(units_dir, SELFCHECK_UNIT)).read(),
+              f"the self-check knows the kernel parameter {word}")
+    # Every plain function test-boot calls is defined there or a builtin (it is run rarely).
+    import ast
+    import builtins
+    tree = ast.parse(open(os.path.join(REPO, "image/test-boot")).read())
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    undefined = sorted(c for c in called - defined if not hasattr(builtins, c))
+    check(not undefined, "image/test-boot calls only functions it defines", " ".join(undefined))
+    # Serial lines reach test-boot through two terminals (the guest's and pexpect's pty),
+    # so as "\r\r\n"; kernel messages may sit around them.
+    m = test_boot.SelfCheck.LINE.search("[ 12.3] x\r\nEXHIBIT-SELFCHECK PASS disk:sda:journal a b\r\r\nroot@exhibit")
+    check(m is not None and m.group(1) == "PASS" and m.group(2) == "disk:sda:journal a b",
+          "test-boot reads a self-check line that ends in CR CR LF")
+    # The boot entry of a copy gets the parameters, through mtools, at the ESP's offset.
+    tools = [t for t in ("sgdisk", "mkfs.vfat", "mcopy", "mmd") if not shutil.which(t)]
+    if tools:
+        skip(f"the boot-entry edit is not checked ({' '.join(tools)} missing)")
+    else:
+        disk = os.path.join(work, "disk.img")
+        esp = os.path.join(work, "esp.vfat")
+        entry = os.path.join(work, "entry.conf")
+        with open(entry, "w") as f:
+            f.write("title Exhibit\nlinux /exhibit/vmlinuz\noptions root=PARTUUID=x ro quiet\n")
+        envm = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
+        ok = (sh(f"truncate -s 40M {disk} && sgdisk --clear --new=1:3M:+33M --typecode=1:ef00 {disk} >/dev/null && "
+                 f"mkfs.vfat -F 32 -C {esp} $((33 * 1024)) >/dev/null && mmd -i {esp} ::/loader ::/loader/entries && "
+                 f"mcopy -i {esp} {entry} ::/loader/entries/exhibit.conf && "
+                 f"dd if={esp} of={disk} bs=1M seek=3 conv=notrunc status=none", env=envm).returncode == 0)
+        check(ok, "a small GPT disk with an ESP is made for the boot-entry edit")
+        if ok:
+            options = test_boot.add_selfcheck_to_boot_entry(disk, work)
+            r = sh(f"mcopy -n -i {disk}@@{3 << 20} ::/loader/entries/exhibit.conf -", env=envm)
+            check(r.stdout.splitlines()[-1] == f"options root=PARTUUID=x ro quiet {test_boot.SELFCHECK_ARGS}"
+                  and options == r.stdout.splitlines()[-1] and r.stdout.startswith("title Exhibit\nlinux "),
+                  "test-boot adds the self-check's parameters to the copy's boot entry", r.stdout + r.stderr)
+        try:
+            test_boot.esp_offset(entry)
+            check(False, "test-boot refuses a disk without a GPT")
+        except ValueError:
+            check(True, "test-boot refuses a disk without a GPT")
 
 shutil.rmtree(work, ignore_errors=True)
 print(f"appliance_config: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))

@@ -2,6 +2,7 @@
 // first hit came.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "exhibit/file_walk.hpp"
@@ -21,23 +22,23 @@ FileEntry file(const std::string& path, std::uint64_t size) {
     return f;
 }
 
-// Notes the order files reach it (one worker, so that is the read order).
-struct Order {
+// Notes the order files' findings come back (one scanner thread, so that is the order the
+// parser worker read them; the scanners themselves run in the worker).
+struct Order final : WalkSink {
     std::mutex mutex;
-    std::vector<std::pair<int, int>> seen;  // file system, read_priority
-};
-class Recorder final : public Scanner {
-  public:
-    explicit Recorder(Order& order) : order_(order) {}
-    void begin(const FileEntry& f) override {
-        std::lock_guard lock(order_.mutex);
-        order_.seen.emplace_back(f.file_system, read_priority(f));
+    std::map<std::uint64_t, std::pair<int, int>> entries;  // ordinal -> file system, priority
+    std::vector<std::pair<int, int>> seen;
+    void volume_system(const std::string&, const std::vector<VolumeEntry>&) override {}
+    void file_system(int, const FileSystemEntry&) override {}
+    void entry(std::uint64_t ordinal, const FileEntry& f, bool) override {
+        std::lock_guard lock(mutex);
+        entries[ordinal] = {f.file_system, read_priority(f)};
     }
-    void update(std::span<const std::byte>) override {}
-    void finish(FileFindings&) override {}
-
-  private:
-    Order& order_;
+    void content(std::uint64_t ordinal, ContentResult) override {
+        std::lock_guard lock(mutex);
+        seen.push_back(entries.at(ordinal));
+    }
+    void error(const WalkError&) override {}
 };
 
 }  // namespace
@@ -62,11 +63,9 @@ TEST_CASE("the sample device is read rank by rank within each file system",
     WalkOptions options;
     options.read_content = true;
     options.workers = 1;
-    options.scanners.push_back([&order] { return std::make_unique<Recorder>(order); });
     JobProgress progress;
     std::atomic<bool> cancel{false};
-    auto walk = walk_file_systems(*source, progress, cancel, options);
-    REQUIRE(walk);
+    REQUIRE(walk_file_systems(*source, progress, cancel, options, order));
     REQUIRE(order.seen.size() > 25);
     bool ranked = true, mixed = false;
     for (std::size_t i = 1; i < order.seen.size(); ++i) {

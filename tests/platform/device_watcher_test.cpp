@@ -208,3 +208,25 @@ TEST_CASE("`exhibit devices --watch` prints a loop device's partitions as they c
     CHECK_THAT(r.out, Catch::Contains("{\"event\":\"removed\",\"name\":\"" + name + "p1\""));
     CHECK(seal.unchanged());
 }
+
+TEST_CASE("a kernel uevent is parsed into its action, devpath and fields", "[platform][uevent]") {
+    using namespace std::string_view_literals;
+    auto e = platform::parse_uevent(
+        "add@/devices/virtual/block/loop3\0ACTION=add\0SUBSYSTEM=block\0DEVNAME=loop3\0"
+        "DEVTYPE=disk\0PARTNAME=a=b"sv);  // the last field without its NUL
+    REQUIRE(e);
+    CHECK(e->action == "add");
+    CHECK(e->devpath == "/devices/virtual/block/loop3");
+    CHECK(e->fields.at("SUBSYSTEM") == "block");
+    CHECK(e->fields.at("DEVNAME") == "loop3");
+    CHECK(e->fields.at("PARTNAME") == "a=b");
+    CHECK(e->fields.size() == 5);
+    // udev's re-broadcast, a header without '@', fields without '=' or key: not uevents.
+    CHECK_FALSE(platform::parse_uevent("libudev\0\xfe\xed\xca\xfe"sv));
+    CHECK_FALSE(platform::parse_uevent("add\0SUBSYSTEM=block\0"sv));
+    CHECK_FALSE(platform::parse_uevent("@/devices/x\0"sv));
+    CHECK_FALSE(platform::parse_uevent("add@\0"sv));
+    CHECK_FALSE(platform::parse_uevent("add@/devices/x\0SUBSYSTEM\0"sv));
+    CHECK_FALSE(platform::parse_uevent("add@/devices/x\0=block\0"sv));
+    CHECK_FALSE(platform::parse_uevent(""sv));
+}

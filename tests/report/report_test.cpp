@@ -728,6 +728,33 @@ TEST_CASE("exhibit report writes both files without changing the case database",
     CHECK_FALSE(fs::exists(dir / "r2.html"));
 }
 
+TEST_CASE("the report shows the unallocated-space scan: regions, and hits by byte offset",
+          "[report][sample]") {
+    TempDir dir;
+    SourceSeal seal({sample_image()});
+    const std::string db = sh_quote((dir / "case.sqlite").string());
+    std::ofstream(dir / "keywords.txt") << "operation bluebird\n";
+    auto t = run(sh_quote(cli_path().string()) + " triage " + sh_quote(sample_image().string()) +
+                     " --case-db " + db + " --keywords " +
+                     sh_quote((dir / "keywords.txt").string()) + " --scan-unallocated",
+                 true);
+    INFO(t.out);
+    REQUIRE(t.exit_code == 0);
+    const fs::path out = dir / "report.html";
+    auto r = run(
+        sh_quote(cli_path().string()) + " report " + db + " --out " + sh_quote(out.string()), true);
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    const std::string html = read_file_text(out);
+    CHECK_THAT(html, Catch::Contains("Unallocated space scanned with the rules and keywords"));
+    CHECK_THAT(html, Catch::Contains("Hits in unallocated space"));
+    CHECK_THAT(html, Catch::Contains("unpartitioned"));
+    // The keyword planted in the last, unpartitioned MiB (tests/sample/unallocated.tsv),
+    // at its byte offset with thousands grouped as the report writes numbers.
+    CHECK_THAT(html, Catch::Contains(">220,725,368</td>"));
+    CHECK(seal.unchanged());
+}
+
 TEST_CASE("the report renders in headless Chromium to a PDF and a PNG", "[report][render]") {
     if (run("command -v chromium").exit_code != 0) {
         WARN("chromium is not installed: rendering not checked (apt-get install chromium)");

@@ -142,5 +142,23 @@ for part in $(printf '%s\n' "${!FS_OF[@]}" | sort -n); do
         "$part" "$fs" "$off" "$hashed" "$listed" "$ndel" "$recovered"
 done
 
+# --- keywords planted outside any file (unallocated.tsv) -------------------------------
+UNALLOC=$DIR/unallocated.tsv
+if [[ -f $UNALLOC ]]; then
+    while IFS=$'\t' read -r region at kw; do
+        [[ $region == region ]] && continue
+        got=$(dd if="$IMG" bs=1 skip="$at" count=${#kw} status=none)
+        # mmls lists the slot holding the byte as Unallocated (no partition).
+        sector=$((at / 512))
+        if [[ $got == "$kw" ]] && awk -v s="$sector" '$3 + 0 <= s && $4 + 0 >= s && /Unallocated/ { f = 1 } END { exit !f }' "$TMP/mmls"; then
+            ok "'$kw' at byte $at, in $region space"
+        else
+            fail "'$kw' is not at byte $at in $region space (found '$got')"
+        fi
+    done <"$UNALLOC"
+else
+    fail "unallocated.tsv is missing"
+fi
+
 printf '%d passed, %d failed\n' "$PASS" "$FAIL"
 ((FAIL == 0))

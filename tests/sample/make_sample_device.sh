@@ -8,6 +8,7 @@
 #   OUT_DIR/sample.img   the raw disk image
 #   OUT_DIR/truth.tsv    one row per regular file (and NTFS alternate data stream)
 #   OUT_DIR/layout.tsv   one row per partition-table entry
+#   OUT_DIR/unallocated.tsv  keywords planted outside any file: region, byte offset, keyword
 #
 # No root, no mounting, no loop devices: every file system is built in its own image file
 # with user-space tools and then copied into the disk image at its partition offset.
@@ -543,8 +544,17 @@ for pair in "$FAT32_IMG:$P1_START:$P1_SIZE" "$EXT4_IMG:$P2_START:$P2_SIZE" \
         dd if="$img" of="$DISK" bs=1M seek=$((start * 512)) oflag=seek_bytes conv=notrunc,fsync status=none
 done
 
+# A keyword in no partition: the unpartitioned last MiB, for the unallocated-space scan.
+UNPART_TEXT="left in free space: $KW1"
+UNPART_AT=$(((DISK_SECTORS - MIB / 2) * 512 + 100))
+printf '%s' "$UNPART_TEXT" | dd of="$DISK" bs=1 seek="$UNPART_AT" conv=notrunc status=none ||
+    die "dd failed while planting a keyword in unpartitioned space."
+UNALLOC=$TMP/unallocated.tsv
+printf 'region\tbyte_offset\tkeyword\n' >"$UNALLOC"
+printf 'unpartitioned\t%s\t%s\n' $((UNPART_AT + ${#UNPART_TEXT} - ${#KW1})) "$KW1" >>"$UNALLOC"
+
 # ---------------------------------------------------------------------------------------
-stage 9 "writing truth.tsv and layout.tsv"
+stage 9 "writing truth.tsv, layout.tsv and unallocated.tsv"
 # ---------------------------------------------------------------------------------------
 {
     printf 'partition\tfs\tpath\tsize\tmd5\tsha1\tsha256\tdeleted\tkeywords\tkind\n'
@@ -553,6 +563,7 @@ stage 9 "writing truth.tsv and layout.tsv"
 mv -f "$DISK" "$OUT_DIR/sample.img"
 mv -f "$TMP/truth.tsv" "$OUT_DIR/truth.tsv"
 mv -f "$LAYOUT" "$OUT_DIR/layout.tsv"
+mv -f "$UNALLOC" "$OUT_DIR/unallocated.tsv"
 rows=$(($(wc -l <"$OUT_DIR/truth.tsv") - 1))
 ndel=$(awk -F'\t' 'NR > 1 && $8 == 1' "$OUT_DIR/truth.tsv" | wc -l)
 say "done in ${SECONDS}s: $OUT_DIR/sample.img ($((DISK_SECTORS / MIB)) MiB), truth.tsv ($rows rows, $ndel deleted), layout.tsv"

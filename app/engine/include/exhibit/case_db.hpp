@@ -32,7 +32,7 @@ struct sqlite3;
 namespace exhibit {
 
 // The current schema version (PRAGMA user_version after open).
-inline constexpr int kCaseSchemaVersion = 5;
+inline constexpr int kCaseSchemaVersion = 6;
 
 struct FileFilter {
     bool deleted_only = false;
@@ -106,6 +106,31 @@ struct HitRow {
     std::string sha256;
 };
 
+// The unallocated-space scan of one run (unallocated_rows.cpp).
+struct UnallocatedRegionRow {
+    std::int64_t id = 0, run_id = 0, fs_id = 0;
+    std::string name;
+    int volume = -1;
+    std::uint64_t offset = 0, length = 0, unallocated_bytes = 0, scanned_bytes = 0, hits = 0;
+    bool complete = false;
+    std::string message;
+};
+
+struct UnallocatedHitRow {
+    std::int64_t id = 0, run_id = 0, region_id = 0;
+    std::string region;  // the region's name: "unpartitioned", "partition 2 (ext4)", ...
+    int volume = -1;
+    std::uint64_t offset = 0;  // absolute byte offset on the source
+    Hit hit;
+};
+
+struct UnallocatedSummary {
+    bool scanned = false;  // the run scanned unallocated space
+    std::uint64_t regions = 0, incomplete_regions = 0;
+    std::uint64_t unallocated_bytes = 0, scanned_bytes = 0;
+    std::map<std::string, std::uint64_t> hits;  // by kind
+};
+
 class CaseDatabase {
   public:
     // Opens (creating if needed) and migrates to kCaseSchemaVersion.
@@ -155,6 +180,9 @@ class CaseDatabase {
     Expected<std::vector<ScanErrorRow>> scan_errors(std::optional<std::int64_t> run_id = {}) const;
     Expected<std::vector<HitRow>> hits(std::optional<std::int64_t> run_id = {}) const;
     Expected<std::vector<ScanNoteRow>> scan_notes(std::optional<std::int64_t> run_id = {}) const;
+    Expected<std::vector<UnallocatedRegionRow>> unallocated_regions(std::int64_t run_id) const;
+    Expected<std::vector<UnallocatedHitRow>> unallocated_hits(std::int64_t run_id) const;
+    Expected<UnallocatedSummary> unallocated_summary(std::int64_t run_id) const;
 
   private:
     friend Expected<TriageRun> triage_source(Source&, CaseDatabase&, const WalkOptions&,

@@ -71,6 +71,7 @@ inline constexpr const char* kAcquisitionFinished = "acquisition_finished";
 inline constexpr const char* kTriageStarted = "triage_started";
 inline constexpr const char* kTriageFinished = "triage_finished";
 inline constexpr const char* kNoteAdded = "note_added";
+inline constexpr const char* kJobResumed = "job_resumed";  // `exhibit run --resume`
 inline constexpr const char* kBundleSealed = "bundle_sealed";
 inline constexpr const char* kBundleVerified = "bundle_verified";  // after the seal: live log only
 inline constexpr const char* kError = "error";

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,8 @@ struct WalkResult {
     std::vector<WalkError> errors;
 };
 
+struct UnallocatedScanOptions;  // unallocated_scan.hpp
+
 struct WalkOptions {
     // Read every regular file's content (allocated, and deleted where TSK can still
     // recover it) once, in on-disk order, and feed it to the scanners on worker threads.
@@ -106,6 +109,9 @@ struct WalkOptions {
     // triage_source: notes kept with the run from its first commit (rule files left out);
     // the scanners' own notes come with each file's findings.
     std::vector<ScanNote> notes;
+    // triage_source: after the walk, scan unallocated space with these rules
+    // (unallocated_scan.hpp); null: not scanned.
+    std::shared_ptr<const UnallocatedScanOptions> unallocated_scan;
     unsigned workers = 0;               // 0: one per core
     std::size_t chunk_size = 1u << 20;  // bytes per read; memory stays bounded per worker
     // The parser workers (TSK runs in child processes, see tsk_walk.cpp): memory each may

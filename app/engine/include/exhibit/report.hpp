@@ -99,6 +99,9 @@ struct ReportTriageRun {
     TriageRunSource source;
     std::vector<PartitionSummary> partitions;
     std::vector<ScanErrorRow> errors;
+    // The run's scan of unallocated space (--scan-unallocated); both empty when not run.
+    std::vector<UnallocatedRegionRow> unallocated;
+    std::vector<UnallocatedHitRow> unallocated_hits;
 };
 
 // Checking a bundle (DESIGN.md "Interchange formats") with sha256sum, a shell loop over

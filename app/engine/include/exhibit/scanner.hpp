@@ -8,6 +8,7 @@
 // The list of scanners is default_scanners(), in scanner.cpp: add one there.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -50,9 +51,15 @@ struct FileFindings {
     // hash sets were consulted.
     std::string hash_status;
     std::vector<Hit> hits;
-    // What a scanner could not do in full for this file; stored with the file's row, in the
-    // same transaction, so a run killed later keeps them.
+    // What the scanners could not do in full for this file, and the YARA scanner's count
+    // of what it scanned. The notes are stored with the file's row, in the same
+    // transaction, so a run killed later keeps them; the walk also adds both to the run's
+    // YaraScanStats in the process that owns the case (the scanners run in the parser
+    // worker).
     std::vector<ScanNote> notes;
+    struct YaraTally {
+        std::uint64_t files = 0, bytes = 0, truncated = 0, errors = 0;
+    } yara;
 };
 
 class Scanner {

@@ -101,6 +101,18 @@ class Source {
     // the device returned a short read (callers that need every byte loop, see
     // read_fully). Safe to call from several threads at once.
     virtual Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) = 0;
+
+    // Plain files and block devices read with pread(2): their read-only descriptors, so a
+    // sandboxed parser worker can read them itself (triage/walk_worker.hpp). Empty for
+    // everything else (E01, usb:, fault wrappers), which is read through read_at.
+    struct Descriptor {
+        int fd = -1;              // open O_RDONLY; owned by the source
+        std::uint64_t start = 0;  // media offset of its first byte
+        std::uint64_t size = 0;
+        std::string path;     // what read errors name
+        bool device = false;  // a block device (its errors say so)
+    };
+    virtual std::vector<Descriptor> read_descriptors() const { return {}; }
 };
 
 // The source's identity as a JSON document (kind, size, segments, device, E01 metadata),

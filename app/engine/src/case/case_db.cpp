@@ -15,6 +15,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "case/unallocated_rows.hpp"
 #include "exhibit/acquire.hpp"  // utc_timestamp
 
 namespace exhibit {
@@ -179,6 +180,36 @@ const char* const kMigrations[] = {
         message TEXT NOT NULL
     );
     CREATE INDEX scan_notes_by_run ON scan_notes(run_id);
+    )sql",
+    // Version 6: the unallocated-space scan (unallocated_rows.cpp).
+    R"sql(
+    CREATE TABLE unallocated_regions (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES triage_runs(id),
+        name TEXT NOT NULL,
+        volume_address INTEGER,
+        fs_id INTEGER REFERENCES file_systems(id),
+        byte_offset INTEGER NOT NULL,
+        byte_length INTEGER NOT NULL,
+        unallocated_bytes INTEGER NOT NULL DEFAULT 0,
+        scanned_bytes INTEGER NOT NULL DEFAULT 0,
+        hits INTEGER NOT NULL DEFAULT 0,
+        complete INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    CREATE TABLE unallocated_hits (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES triage_runs(id),
+        region_id INTEGER NOT NULL REFERENCES unallocated_regions(id),
+        volume_address INTEGER,
+        byte_offset INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('yara','keyword')),
+        name TEXT NOT NULL,
+        category TEXT,
+        severity TEXT,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX unallocated_hits_by_run ON unallocated_hits(run_id, kind);
     )sql",
 };
 
@@ -1047,6 +1078,19 @@ Expected<TriageRun> CaseDatabase::stream_run(std::int64_t run_id, Source& source
     if (!walked) {
         status = walked.error().kind == ErrorKind::Cancelled ? "cancelled" : "failed";
         stopped_at = walked.error().message + "; " + stream.position();
+    } else if (options.unallocated_scan && !cancel.load()) {
+        Status scanned = scan_unallocated_for_run(*this, run_id, source, *options.unallocated_scan,
+                                                  progress, cancel);
+        if (!scanned) {
+            const bool cancelled = scanned.error().kind == ErrorKind::Cancelled;
+            if (!cancelled && (scanned.error().kind == ErrorKind::Io ||
+                               scanned.error().kind == ErrorKind::NoSpace)) {
+                (void)finish_run(run_id, "failed", scanned.error().message);
+                return scanned.error();
+            }
+            status = cancelled ? "cancelled" : "failed";
+            stopped_at = scanned.error().message;
+        }
     }
     if (auto s = finish_run(run_id, status, stopped_at); !s) return s.error();
     return run(run_id);

@@ -426,6 +426,13 @@ std::string triage_finished_detail(CaseDatabase& db, const TriageRun& run) {
             hits[kind] = count;
     }
     j["hits"] = hits;
+    if (auto u = db.unallocated_summary(run.id); u && u->scanned) {
+        j["unallocated"] = {{"regions", u->regions},
+                            {"incomplete_regions", u->incomplete_regions},
+                            {"unallocated_bytes", u->unallocated_bytes},
+                            {"scanned_bytes", u->scanned_bytes},
+                            {"hits", u->hits}};
+    }
     return canonical(j);
 }
 

@@ -578,6 +578,38 @@ void write_acquisition(Html& o, const ReportInput& in) {
     o.end_section();
 }
 
+// The scan of unallocated space: each region with how much of it was scanned, then each
+// hit with its absolute byte offset on the source (no file holds these bytes).
+void write_unallocated(Html& o, const ReportTriageRun& t) {
+    if (t.unallocated.empty()) return;
+    o.table_begin({"Region", "Start (byte)", "Unallocated", "Scanned", "Hits", "Complete"},
+                  {1, 2, 3, 4}, "Unallocated space scanned with the rules and keywords");
+    for (const auto& r : t.unallocated) {
+        o.row({h(r.name), grouped(r.offset), h(human_size(r.unallocated_bytes)),
+               h(human_size(r.scanned_bytes)), grouped(r.hits),
+               r.complete ? std::string("yes")
+                          : "<span class=\"missing\">no</span>" +
+                                (r.message.empty()
+                                     ? std::string()
+                                     : "<br/><span class=\"detail\">" + h(r.message) + "</span>")});
+    }
+    o.table_end();
+    if (t.unallocated_hits.empty()) {
+        o.para("<span class=\"missing\">Nothing matched in unallocated space.</span>");
+        return;
+    }
+    o.table_begin({"Region", "Offset (byte)", "Rule or keyword", "Why"}, {1},
+                  "Hits in unallocated space", "hits");
+    for (const auto& u : t.unallocated_hits) {
+        std::string name = h(u.hit.name) + "<br/><span class=\"detail\">" + h(u.hit.kind);
+        if (u.hit.kind == "yara" && !u.hit.category.empty())
+            name += ", namespace " + h(u.hit.category);
+        name += "</span>";
+        o.row({h(u.region), grouped(u.offset), name, detail_html(u.hit.detail)});
+    }
+    o.table_end();
+}
+
 void write_triage(Html& o, const ReportInput& in) {
     o.section("triage", 6, "Triage summary by partition");
     if (in.triage.empty()) {
@@ -616,6 +648,7 @@ void write_triage(Html& o, const ReportInput& in) {
                    has_fs ? grouped(p.hashed) : "", has_fs ? grouped(p.hits) : ""});
         }
         o.table_end();
+        write_unallocated(o, t);
         if (!t.errors.empty()) {
             o.table_begin({"Slot", "Start (byte)", "Problem"}, {0, 1},
                           "Problems that did not stop the run");

@@ -168,6 +168,12 @@ Status fill_from_case_database(const CaseDatabase& db, ReportInput& in) {
         auto source = db.run_source(run.id);
         if (!source) return source.error();
         r.source = *source;
+        auto regions = db.unallocated_regions(run.id);
+        if (!regions) return regions.error();
+        r.unallocated = std::move(*regions);
+        auto region_hits = db.unallocated_hits(run.id);
+        if (!region_hits) return region_hits.error();
+        r.unallocated_hits = std::move(*region_hits);
         std::vector<const FileSystemRow*> unplaced;
         for (const auto& f : *file_systems) {
             if (f.run_id == run.id) unplaced.push_back(&f);

@@ -12,6 +12,7 @@
 #include "exhibit/file_walk.hpp"
 #include "exhibit/rules.hpp"
 #include "match/yara_keywords.hpp"
+#include "scanners/yara_stats.hpp"
 
 namespace exhibit {
 
@@ -105,21 +106,25 @@ class YaraScanner final : public Scanner {
         yr_scanner_define_string_variable(s, "extension", lowercase_extension(name_).c_str());
         yr_scanner_define_string_variable(s, "filetype", findings.mime_type.c_str());
         hits_ = &findings.hits;
-        notes_ = &findings.notes;
         too_many_.clear();
         truncated_ = seen_ > buffer_.size();
         int rc = yr_scanner_scan_mem(s, buffer_.data(), buffer_.size());
         hits_ = nullptr;
+        findings_ = &findings;
         stats_->files_scanned.fetch_add(1, std::memory_order_relaxed);
         stats_->bytes_scanned.fetch_add(buffer_.size(), std::memory_order_relaxed);
+        findings.yara.files += 1;
+        findings.yara.bytes += buffer_.size();
         if (truncated_) {
             stats_->files_truncated.fetch_add(1, std::memory_order_relaxed);
+            findings.yara.truncated += 1;
             note("yara-truncated", path_ + ": YARA scanned the first " +
                                        std::to_string(buffer_.size()) + " of " +
                                        std::to_string(seen_) + " bytes (--yara-max-size)");
         }
         if (rc != ERROR_SUCCESS) {
             stats_->scan_errors.fetch_add(1, std::memory_order_relaxed);
+            findings.yara.errors += 1;
             note("yara-error", path_ + ": YARA scan " +
                                    (rc == ERROR_SCAN_TIMEOUT
                                         ? std::string("timed out after ") +
@@ -131,7 +136,7 @@ class YaraScanner final : public Scanner {
 
   private:
     void note(const char* kind, std::string text) {
-        notes_->push_back({kind, path_, text});
+        findings_->notes.push_back({kind, path_, text});
         std::lock_guard lock(stats_->mutex);
         stats_->notes.push_back({kind, path_, std::move(text)});
     }
@@ -246,7 +251,18 @@ class YaraScanner final : public Scanner {
     bool truncated_ = false;
     std::vector<std::string> too_many_;
     std::vector<Hit>* hits_ = nullptr;
-    std::vector<ScanNote>* notes_ = nullptr;
+    FileFindings* findings_ = nullptr;
+};
+
+// A named type, so that the walk can find the stats of a factory it was given
+// (add_to_yara_stats).
+struct YaraScannerFactory {
+    std::shared_ptr<const CompiledRules> rules;
+    YaraScanOptions options;
+    std::shared_ptr<YaraScanStats> stats;
+    std::unique_ptr<Scanner> operator()() const {
+        return std::make_unique<YaraScanner>(rules, options, stats);
+    }
 };
 
 }  // namespace
@@ -255,9 +271,23 @@ ScannerFactory make_yara_scanner_factory(std::shared_ptr<const CompiledRules> ru
                                          YaraScanOptions options,
                                          std::shared_ptr<YaraScanStats> stats) {
     if (!stats) stats = std::make_shared<YaraScanStats>();
-    return [rules = std::move(rules), options, stats = std::move(stats)] {
-        return std::make_unique<YaraScanner>(rules, options, stats);
-    };
+    return YaraScannerFactory{std::move(rules), options, std::move(stats)};
+}
+
+void add_to_yara_stats(const std::vector<ScannerFactory>& scanners, const FileFindings& findings) {
+    if (findings.yara.files == 0 && findings.notes.empty()) return;
+    for (const ScannerFactory& factory : scanners) {
+        const auto* yara = factory.target<YaraScannerFactory>();
+        if (!yara) continue;
+        YaraScanStats& stats = *yara->stats;
+        stats.files_scanned.fetch_add(findings.yara.files, std::memory_order_relaxed);
+        stats.bytes_scanned.fetch_add(findings.yara.bytes, std::memory_order_relaxed);
+        stats.files_truncated.fetch_add(findings.yara.truncated, std::memory_order_relaxed);
+        stats.scan_errors.fetch_add(findings.yara.errors, std::memory_order_relaxed);
+        std::lock_guard lock(stats.mutex);
+        stats.notes.insert(stats.notes.end(), findings.notes.begin(), findings.notes.end());
+        return;  // the first YARA scanner's stats hold the run's totals
+    }
 }
 
 }  // namespace exhibit

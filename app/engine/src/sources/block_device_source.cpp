@@ -43,6 +43,10 @@ class BlockDeviceSource final : public Source {
         return static_cast<std::size_t>(n);
     }
 
+    std::vector<Descriptor> read_descriptors() const override {
+        return {{fd_.get(), 0, info_.size, info_.path, true}};
+    }
+
   private:
     SourceInfo info_;
     platform::FileDescriptor fd_;

@@ -57,6 +57,13 @@ class FileSource final : public Source {
         return static_cast<std::size_t>(n);
     }
 
+    std::vector<Descriptor> read_descriptors() const override {
+        std::vector<Descriptor> out;
+        for (const Segment& s : segments_)
+            out.push_back({s.fd.get(), s.start, s.size, s.path, false});
+        return out;
+    }
+
   private:
     SourceInfo info_;
     std::vector<Segment> segments_;

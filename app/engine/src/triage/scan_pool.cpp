@@ -1,27 +1,51 @@
 #include "triage/scan_pool.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace exhibit::triage_detail {
 
 ScanPool::ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers, Done done)
     : done_(std::move(done)) {
     if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < workers; ++i) {
-        workers_.push_back(std::make_unique<Worker>());
-        Worker& w = *workers_.back();
-        w.thread = std::thread([this, &w, scanners] { run(w, scanners); });
+    try {
+        for (unsigned i = 0; i < workers; ++i) {
+            workers_.push_back(std::make_unique<Worker>());
+            Worker& w = *workers_.back();
+            w.thread = std::thread([this, &w, scanners] { run(w, scanners); });
+        }
+    } catch (const std::exception& e) {  // no thread: the ones made so far end first
+        for (auto& w : workers_) {
+            std::unique_lock lock(w->mutex);
+            w->changed.wait(lock, [&] { return w->ready || !w->thread.joinable(); });
+        }
+        stop();
+        throw;
+    }
+    std::string failure;
+    for (auto& w : workers_) {
+        std::unique_lock lock(w->mutex);
+        w->changed.wait(lock, [&] { return w->ready; });
+        if (failure.empty()) failure = w->failure;
+    }
+    if (!failure.empty()) {
+        stop();
+        throw std::runtime_error(failure);
     }
 }
 
 ScanPool::~ScanPool() {
+    stop();
+}
+
+void ScanPool::stop() {
     for (auto& w : workers_) {
         std::lock_guard lock(w->mutex);
         stopping_ = true;
         w->changed.notify_all();
     }
     for (auto& w : workers_)
-        w->thread.join();
+        if (w->thread.joinable()) w->thread.join();
 }
 
 void ScanPool::push(Item item) {
@@ -57,8 +81,20 @@ void ScanPool::drain() {
 void ScanPool::run(Worker& w, const std::vector<ScannerFactory>& factories) {
     // Scanners are made on the worker's own thread (libmagic and YARA want that).
     std::vector<std::unique_ptr<Scanner>> scanners;
-    for (const auto& make : factories)
-        scanners.push_back(make());
+    std::string failure;
+    try {
+        for (const auto& make : factories)
+            scanners.push_back(make());
+    } catch (const std::exception& e) {
+        failure = std::string("a scanner cannot start: ") + e.what();
+    }
+    {
+        std::lock_guard lock(w.mutex);
+        w.ready = true;
+        w.failure = failure;
+        w.changed.notify_all();
+    }
+    if (!failure.empty()) return;
     const FileEntry* file = nullptr;
     std::uint64_t ordinal = 0;
     for (;;) {

@@ -1,6 +1,8 @@
 // Worker threads that run the scanners over file content the single reader hands them.
 // Each file goes whole to one worker (its bytes in order); queues are bounded, so memory
-// stays bounded whatever the file sizes.
+// stays bounded whatever the file sizes. It runs inside the parser worker (tsk_walk.cpp):
+// the constructor returns once every thread has made its scanners (libmagic opens its
+// database then), so the sandbox can go on after it.
 #pragma once
 
 #include <atomic>
@@ -17,7 +19,8 @@ namespace exhibit::triage_detail {
 
 class ScanPool {
   public:
-    // `done` is called on the worker thread as each file is finished.
+    // `done` is called on the worker thread as each file is finished. Throws
+    // std::runtime_error when a scanner cannot be made.
     using Done = std::function<void(std::uint64_t ordinal, ContentResult result)>;
     ScanPool(const std::vector<ScannerFactory>& scanners, unsigned workers, Done done);
     ~ScanPool();
@@ -46,8 +49,11 @@ class ScanPool {
         std::condition_variable changed;
         std::deque<Item> queue;
         std::size_t pending_files = 0;
+        bool ready = false;
+        std::string failure;  // why its scanners could not be made
         std::thread thread;
     };
+    void stop();
     void push(Item item);
     void run(Worker& worker, const std::vector<ScannerFactory>& factories);
 

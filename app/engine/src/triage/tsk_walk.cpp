@@ -2,11 +2,13 @@
 //
 // TSK parses hostile bytes, so it runs only in parser workers (walk_worker.hpp): one
 // worker reads the volume system, then one per file system lists it and reads its files'
-// content. The supervisor (this process) serves their reads from the Source, runs the
-// scanners on the content they send, and hands everything to the WalkSink. A worker that
-// crashes, hangs or runs out of memory costs what it was doing at that moment: the
-// supervisor records it against the partition or file and carries on, reading the files
-// it had not reached in a fresh worker.
+// content, which its own scanner threads (hashes, libmagic, YARA, hash sets) scan there:
+// file content never leaves the worker, only each file's findings do. The supervisor
+// (this process) serves the reads a worker cannot do itself, checks every message and
+// hands everything to the WalkSink. A worker that crashes, hangs or runs out of memory
+// costs what it was doing at that moment: the supervisor records it against the
+// partition or file and carries on, reading the files it had not reached (and those whose
+// scan it had not finished) in a fresh worker.
 #include <tsk/libtsk.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "exhibit/file_walk.hpp"
+#include "scanners/yara_stats.hpp"
 #include "triage/scan_pool.hpp"
 #include "triage/tsk_image.hpp"
 #include "triage/walk_messages.hpp"
@@ -188,27 +191,6 @@ std::optional<std::uint64_t> first_unreadable_block(TSK_FS_INFO* fs, TSK_FS_FILE
     return probe.bad;
 }
 
-// Runs after every other scanner of a file: the first file with a hit stops the
-// progress snapshot's time-to-first-hit clock.
-class HitClock final : public Scanner {
-  public:
-    explicit HitClock(JobProgress& progress) : progress_(progress) {}
-    void begin(const FileEntry&) override {}
-    void update(std::span<const std::byte>) override {}
-    void finish(FileFindings& findings) override {
-        if (!findings.hits.empty()) progress_.note_hit();
-    }
-
-  private:
-    JobProgress& progress_;
-};
-
-std::vector<ScannerFactory> with_hit_clock(std::vector<ScannerFactory> scanners,
-                                           JobProgress& progress) {
-    scanners.push_back([&progress] { return std::make_unique<HitClock>(progress); });
-    return scanners;
-}
-
 struct FileCloser {
     void operator()(TSK_FS_FILE* f) const { tsk_fs_file_close(f); }
 };
@@ -216,43 +198,78 @@ using TskFile = std::unique_ptr<TSK_FS_FILE, FileCloser>;
 
 // Where evidence usually is first (read_priority), then disk order within a rank.
 void sort_for_reading(std::vector<PendingFile>& files) {
-    std::sort(files.begin(), files.end(), [](const PendingFile& a, const PendingFile& b) {
-        const int pa = read_priority(a.entry), pb = read_priority(b.entry);
-        return pa != pb ? pa < pb : a.entry.first_block < b.entry.first_block;
+    std::vector<std::pair<int, std::size_t>> rank(files.size());  // computed once per file
+    for (std::size_t i = 0; i < files.size(); ++i)
+        rank[i] = {read_priority(files[i].entry), i};
+    std::sort(rank.begin(), rank.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        const auto ba = files[a.second].entry.first_block, bb = files[b.second].entry.first_block;
+        return ba != bb ? ba < bb : a.second < b.second;
     });
+    std::vector<PendingFile> sorted;
+    sorted.reserve(files.size());
+    for (const auto& [priority, i] : rank)
+        sorted.push_back(std::move(files[i]));
+    files = std::move(sorted);
 }
 
 // ---- In the worker -----------------------------------------------------------------
 
-// Reads each file's content once, in the given order, and sends it.
-void send_contents(WorkerSide& side, TSK_FS_INFO* fs, const std::vector<PendingFile>& files,
-                   const WalkOptions& options) {
-    std::vector<std::byte> chunk(std::clamp<std::size_t>(options.chunk_size, 4096, 16u << 20));
+// The worker's scanner threads, made before its sandbox goes on (prepare_scan); each
+// file's findings go to the supervisor as one Findings frame.
+struct WorkerScan {
+    // The worker's own copy of the options. The supervisor's may sit on the stack of
+    // another of its threads, which glibc hands to the first thread the worker starts
+    // (a forked child reuses the stacks of the threads it did not inherit).
+    std::optional<WalkOptions> options;
+    std::unique_ptr<triage_detail::ScanPool> pool;
+    WorkerSide* side = nullptr;  // set before the first file is handed to the pool
+
+    void prepare(const WalkOptions& supervisor_options) {
+        options.emplace(supervisor_options);
+        pool = std::make_unique<triage_detail::ScanPool>(
+            options->scanners, options->workers, [this](std::uint64_t ordinal, ContentResult r) {
+                side->send(MessageType::Findings, encode_findings(ordinal, r));
+            });
+    }
+    const WalkOptions& options_or(const WalkOptions& supervisor_options) const {
+        return options ? *options : supervisor_options;
+    }
+};
+
+// Reads each file's content once, in the given order, and hands it to the scanner threads.
+void scan_contents(WorkerSide& side, WorkerScan& scan, TSK_FS_INFO* fs,
+                   const std::vector<PendingFile>& files, const WalkOptions& options) {
+    scan.side = &side;
+    triage_detail::ScanPool& pool = *scan.pool;
+    const std::size_t chunk_size = std::clamp<std::size_t>(options.chunk_size, 4096, 16u << 20);
+    constexpr std::uint64_t kProgressEvery = 16u << 20;
     auto* image = reinterpret_cast<ExternalImage*>(fs->img_info);
     for (const PendingFile& p : files) {
         if (side.cancelled()) break;
         const FileEntry& f = p.entry;
         side.send(MessageType::Begin, encode_begin(p.ordinal));
         if (options.worker_test_hook) options.worker_test_hook("reading", f);
-        TskFile file(tsk_fs_file_open_meta(fs, nullptr, f.meta_address));
-        if (!file) {
-            side.send(MessageType::End,
-                      encode_end(false, "cannot open inode " + std::to_string(f.meta_address) +
-                                            ": " + tsk_message()));
-            continue;
-        }
+        pool.begin_file(&f, p.ordinal);
         bool complete = true;
         std::string error;
+        TskFile file(tsk_fs_file_open_meta(fs, nullptr, f.meta_address));
+        if (!file) {
+            complete = false;
+            error = "cannot open inode " + std::to_string(f.meta_address) + ": " + tsk_message();
+        }
         const std::uint64_t failures_before = image->failed_reads;
-        for (std::uint64_t offset = 0; offset < f.size;) {
+        std::uint64_t unreported = 0;
+        for (std::uint64_t offset = 0; file && offset < f.size;) {
             if (side.cancelled()) {
                 complete = false;
                 error = "the triage was cancelled after " + std::to_string(offset) + " of " +
                         std::to_string(f.size) + " bytes";
                 break;
             }
-            std::size_t want =
-                static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), f.size - offset));
+            const std::size_t want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size, f.size - offset));
+            std::vector<std::byte> chunk(want);
             auto* into = reinterpret_cast<char*>(chunk.data());
             ssize_t n = f.stream.empty()
                             ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset), into,
@@ -267,18 +284,27 @@ void send_contents(WorkerSide& side, TSK_FS_INFO* fs, const std::vector<PendingF
                         std::to_string(f.size) + ": " + tsk_message();
                 break;
             }
-            side.send(MessageType::Chunk, {chunk.data(), static_cast<std::size_t>(n)});
+            chunk.resize(static_cast<std::size_t>(n));
+            pool.add_chunk(std::move(chunk));
             offset += static_cast<std::uint64_t>(n);
+            unreported += static_cast<std::uint64_t>(n);
+            if (unreported >= kProgressEvery) {  // also what keeps the watchdog quiet
+                side.send(MessageType::Progress, encode_progress(unreported));
+                unreported = 0;
+            }
         }
-        if (complete && image->failed_reads != failures_before) {
+        if (file && complete && image->failed_reads != failures_before) {
             if (auto bad = first_unreadable_block(fs, file.get(), f, *image->source)) {
                 complete = false;
                 error = "content unreadable: the source cannot read byte " + std::to_string(*bad) +
                         ", which holds part of this file";
             }
         }
+        // The reading is over (the file is being scanned) before its findings can come.
         side.send(MessageType::End, encode_end(complete, error));
+        pool.end_file(complete, std::move(error));
     }
+    pool.drain();
 }
 
 std::unique_ptr<TSK_FS_INFO, FsDeleter> open_fs(TSK_IMG_INFO* img, std::uint64_t offset) {
@@ -315,8 +341,8 @@ void list_volumes(WorkerSide& side) {
 }
 
 // Worker task: open the file system at `offset`, list it, then read its files' content.
-void walk_file_system(WorkerSide& side, int volume, std::uint64_t offset, int index,
-                      std::uint64_t first_ordinal, const WalkOptions& options) {
+void walk_file_system(WorkerSide& side, WorkerScan& scan, int volume, std::uint64_t offset,
+                      int index, std::uint64_t first_ordinal, const WalkOptions& options) {
     TskImage img(side.source());
     auto fs = img.get() ? open_fs(img.get(), offset) : nullptr;
     if (!fs) {
@@ -357,23 +383,23 @@ void walk_file_system(WorkerSide& side, int volume, std::uint64_t offset, int in
     for (const auto& p : pending)
         bytes += p.entry.size;
     side.send(MessageType::ListingDone, encode_listing_done(pending.size(), bytes));
+    if (pending.empty()) return;
     sort_for_reading(pending);
-    send_contents(side, fs.get(), pending, options);
+    scan_contents(side, scan, fs.get(), pending, options);
 }
 
 // Worker task: read the content of files a failed worker had not reached.
-void read_remaining(WorkerSide& side, std::uint64_t offset, const std::vector<PendingFile>& files,
-                    const WalkOptions& options) {
+void read_remaining(WorkerSide& side, WorkerScan& scan, std::uint64_t offset,
+                    const std::vector<PendingFile>& files, const WalkOptions& options) {
     TskImage img(side.source());
     auto fs = img.get() ? open_fs(img.get(), offset) : nullptr;
     if (!fs) return;  // the supervisor marks every file not read
-    send_contents(side, fs.get(), files, options);
+    scan_contents(side, scan, fs.get(), files, options);
 }
 
 // ---- In the supervisor ---------------------------------------------------------------
 
-// One file system's files awaiting content, kept until the scan pool is drained (the
-// pool holds pointers to them).
+// One file system's files awaiting content.
 struct FileSystemWork {
     int volume = -1;
     std::uint64_t offset = 0;
@@ -383,27 +409,21 @@ struct FileSystemWork {
     std::uint64_t entries = 0;
     std::string last_path;
     std::map<std::uint64_t, FileEntry> awaiting;  // ordinal -> entry, content not yet in
-    std::map<std::uint64_t, FileEntry> finished;
+    std::map<std::uint64_t, FileEntry> started;   // handed to a worker (map nodes stay put)
 };
 
 class Supervisor {
   public:
-    Supervisor(Source& source, WalkSink& sink, const WalkOptions& options,
-               triage_detail::ScanPool* pool, JobProgress& progress,
+    Supervisor(Source& source, WalkSink& sink, const WalkOptions& options, JobProgress& progress,
                const std::atomic<bool>& cancel)
-        : source_(source),
-          sink_(sink),
-          options_(options),
-          pool_(pool),
-          progress_(progress),
-          cancel_(cancel) {
+        : source_(source), sink_(sink), options_(options), progress_(progress), cancel_(cancel) {
         limits_.memory = options.worker_memory;
         limits_.stall = options.worker_stall;
     }
 
     Status run() {
         std::optional<VolumeSystemMessage> volumes;
-        bool clean = run_worker([](WorkerSide& side) { list_volumes(side); },
+        bool clean = run_worker([](WorkerSide& side) { list_volumes(side); }, {},
                                 [&](const Frame& f) {
                                     if (f.type != MessageType::VolumeSystem || volumes)
                                         return false;
@@ -433,12 +453,20 @@ class Supervisor {
     }
 
   private:
+    // A file whose content a worker has begun: being read (current_), or read and being
+    // scanned (scanning_).
+    struct InFlight {
+        const FileEntry* entry = nullptr;
+        std::uint64_t bytes = 0;  // read so far, as the worker reported it
+    };
+
     // Runs one worker to its end, handing each frame to `handle` (false: the frame was not
     // one this task sends, and the worker is stopped). True when it ended cleanly.
     template <typename Handle>
-    bool run_worker(const WalkWorker::Body& body, Handle handle) {
+    bool run_worker(const WalkWorker::Body& body, const WalkWorker::Prepare& prepare,
+                    Handle handle) {
         static_assert(std::is_invocable_r_v<bool, Handle, Frame&>);
-        auto worker = WalkWorker::start(source_, limits_, body);
+        auto worker = WalkWorker::start(source_, limits_, body, prepare);
         if (!worker) {
             outcome_ = "could not start: " + worker.error().message;
             return false;
@@ -481,7 +509,8 @@ class Supervisor {
             case MessageType::Entry: {
                 auto m = decode_entry(f.payload);
                 if (!m || w.index < 0 || w.listed || m->entry.file_system != w.index) return false;
-                if (m->content_follows && (!pool_ || !has_own_content(m->entry))) return false;
+                if (m->content_follows && (!options_.read_content || !has_own_content(m->entry)))
+                    return false;
                 const std::uint64_t ordinal = next_ordinal_++;
                 sink_.entry(ordinal, m->entry, m->content_follows);
                 progress_.add_entries(1);
@@ -492,13 +521,7 @@ class Supervisor {
             }
             case MessageType::ListingDone: {
                 if (w.index < 0 || w.listed || !decode_listing_done(f.payload)) return false;
-                w.listed = true;
-                std::uint64_t bytes = 0;
-                for (const auto& [ordinal, e] : w.awaiting)
-                    bytes += e.size;
-                progress_.add_files_total(w.awaiting.size());
-                progress_.add_total(bytes);
-                progress_.set_stage("reading");
+                listed(w);
                 return true;
             }
             case MessageType::Begin: {
@@ -506,27 +529,35 @@ class Supervisor {
                 if (!ordinal || current_ || !w.listed) return false;
                 auto it = w.awaiting.find(*ordinal);
                 if (it == w.awaiting.end()) return false;
-                auto node = w.finished.insert(w.awaiting.extract(it)).position;
-                current_ = &node->second;
-                current_bytes_ = 0;
-                pool_->begin_file(current_, *ordinal);
+                auto node = w.started.insert(w.awaiting.extract(it)).position;
+                current_ = InFlight{&node->second, 0};
+                current_ordinal_ = *ordinal;
                 return true;
             }
-            case MessageType::Chunk: {
-                if (!current_ || f.payload.empty() ||
-                    current_bytes_ + f.payload.size() > current_->size) {
+            case MessageType::Progress: {
+                auto bytes = decode_progress(f.payload);
+                if (!bytes || !current_ || current_->bytes + *bytes > current_->entry->size)
                     return false;
-                }
-                current_bytes_ += f.payload.size();
-                progress_.add_done(f.payload.size());
-                pool_->add_chunk(std::move(f.payload));
+                current_->bytes += *bytes;
+                progress_.add_done(*bytes);
                 return true;
             }
             case MessageType::End: {
-                auto m = decode_end(f.payload);
-                if (!m || !current_ || (m->complete && current_bytes_ != current_->size))
-                    return false;
-                end_current(m->complete, std::move(m->error));
+                if (!current_ || !decode_end(f.payload)) return false;
+                scanning_.emplace(current_ordinal_, *current_);
+                current_.reset();
+                return true;
+            }
+            case MessageType::Findings: {
+                auto m = decode_findings(f.payload);
+                if (!m) return false;
+                auto it = scanning_.find(m->ordinal);
+                if (it == scanning_.end()) return false;
+                const InFlight file = it->second;
+                scanning_.erase(it);
+                if (!m->result.findings.hits.empty()) progress_.note_hit();
+                add_to_yara_stats(options_.scanners, m->result.findings);
+                finish(m->ordinal, file, std::move(m->result));
                 return true;
             }
             default:
@@ -534,10 +565,57 @@ class Supervisor {
         }
     }
 
-    void end_current(bool complete, std::string error) {
-        if (current_bytes_ < current_->size) progress_.add_done(current_->size - current_bytes_);
-        pool_->end_file(complete, std::move(error));
-        current_ = nullptr;
+    void listed(FileSystemWork& w) {
+        w.listed = true;
+        std::uint64_t bytes = 0;
+        for (const auto& [ordinal, e] : w.awaiting)
+            bytes += e.size;
+        progress_.add_files_total(w.awaiting.size());
+        progress_.add_total(bytes);
+        progress_.set_stage("reading");
+    }
+
+    void finish(std::uint64_t ordinal, const InFlight& file, ContentResult result) {
+        if (file.bytes < file.entry->size) progress_.add_done(file.entry->size - file.bytes);
+        progress_.add_files_done(1);
+        sink_.content(ordinal, std::move(result));
+    }
+
+    void unread(std::uint64_t ordinal, const InFlight& file, std::string why) {
+        ContentResult result;
+        result.content_error = std::move(why);
+        finish(ordinal, file, std::move(result));
+    }
+
+    // After a worker failed: the file it was reading ends unread; files it had read but
+    // not finished scanning are read again by the next worker, unless a worker already
+    // failed with them in hand once before (then they end unread too).
+    std::string settle_in_flight(FileSystemWork& w, const std::string& failure) {
+        std::string where;
+        if (current_) {
+            where = " while reading " + current_->entry->path;
+            unread(current_ordinal_, *current_,
+                   "not read: " + failure + " while reading this file");
+            current_.reset();
+        }
+        std::size_t named = 0;
+        for (const auto& [ordinal, file] : scanning_) {
+            if (named < 3) {
+                where += (where.empty() ? " while scanning "
+                          : named == 0  ? " and scanning "
+                                        : ", ") +
+                         file.entry->path;
+            }
+            ++named;
+            if (++strikes_[ordinal] >= 2) {
+                unread(ordinal, file, "not read: " + failure + " while scanning this file");
+            } else {
+                w.awaiting.insert(w.started.extract(ordinal));
+            }
+        }
+        if (named > 3) where += " (" + std::to_string(named) + " files in all)";
+        scanning_.clear();
+        return where;
     }
 
     // Walks the file system at `offset`; a failed worker costs what it was doing, and
@@ -549,18 +627,23 @@ class Supervisor {
         const int index = file_systems_;
         const std::uint64_t first = next_ordinal_;
         auto handle = [&](Frame& f) { return on_frame(w, f); };
+        // Lives in the worker: the supervisor's copy is never filled.
+        WorkerScan scan;
+        WalkWorker::Prepare prepare;
+        if (options_.read_content) prepare = [&] { scan.prepare(options_); };
         bool clean = run_worker(
             [&](WorkerSide& side) {
-                walk_file_system(side, volume, offset, index, first, options_);
+                walk_file_system(side, scan, volume, offset, index, first,
+                                 scan.options_or(options_));
             },
-            handle);
+            prepare, handle);
         for (int restarts = 0; !clean && !cancel_.load(); ++restarts) {
             const std::string failure = "the parser worker for the " +
                                         (w.type.empty() ? std::string("file system") : w.type) +
                                         " at " + where(volume, offset) + " " + outcome_;
-            if (current_) {
-                sink_.error({volume, offset, failure + " while reading " + current_->path});
-                end_current(false, "not read: " + failure + " while reading this file");
+            const std::string in_hand = settle_in_flight(w, failure);
+            if (!in_hand.empty()) {
+                sink_.error({volume, offset, failure + in_hand});
             } else if (w.index < 0) {
                 sink_.error({volume, offset, failure + " while opening it"});
             } else if (!w.listed) {
@@ -569,12 +652,7 @@ class Supervisor {
                      failure + " while listing it, after " + std::to_string(w.entries) +
                          " entries" +
                          (w.last_path.empty() ? "" : " (the last was " + w.last_path + ")")});
-                w.listed = true;  // what was listed is all there will be
-                std::uint64_t bytes = 0;
-                for (const auto& [ordinal, e] : w.awaiting)
-                    bytes += e.size;
-                progress_.add_files_total(w.awaiting.size());
-                progress_.add_total(bytes);
+                listed(w);  // what was listed is all there will be
             } else {
                 sink_.error({volume, offset, failure});
             }
@@ -589,24 +667,29 @@ class Supervisor {
                 rest.push_back({e, ordinal});
             sort_for_reading(rest);
             clean = run_worker(
-                [&](WorkerSide& side) { read_remaining(side, offset, rest, options_); }, handle);
+                [&](WorkerSide& side) {
+                    read_remaining(side, scan, offset, rest, scan.options_or(options_));
+                },
+                prepare, handle);
         }
-        // A worker stopped after a cancel may leave a file begun: end it, or drain() waits
-        // for it forever.
-        if (current_) end_current(false, "not read to the end: the operator cancelled the triage");
+        // A worker stopped after a cancel may leave files begun: they end unread.
+        if (current_) {
+            unread(current_ordinal_, *current_,
+                   "not read to the end: the operator cancelled the triage");
+            current_.reset();
+        }
+        for (const auto& [ordinal, file] : scanning_)
+            unread(ordinal, file, "not scanned: the operator cancelled the triage");
+        scanning_.clear();
         if (!w.awaiting.empty() && !cancel_.load())
             give_up(w, "not read: the parser worker ended without reading it");
-        if (pool_) pool_->drain();  // the pool points into w
     }
 
     // Every file still awaiting content ends unread, with `why`.
     void give_up(FileSystemWork& w, const std::string& why) {
         while (!w.awaiting.empty()) {
-            auto node = w.finished.insert(w.awaiting.extract(w.awaiting.begin())).position;
-            pool_->begin_file(&node->second, node->first);
-            current_ = &node->second;
-            current_bytes_ = 0;
-            end_current(false, why);
+            auto node = w.started.insert(w.awaiting.extract(w.awaiting.begin())).position;
+            unread(node->first, InFlight{&node->second, 0}, why);
         }
     }
 
@@ -614,15 +697,16 @@ class Supervisor {
     Source& source_;
     WalkSink& sink_;
     const WalkOptions& options_;
-    triage_detail::ScanPool* pool_;
     JobProgress& progress_;
     const std::atomic<bool>& cancel_;
     WorkerLimits limits_;
     std::string outcome_;
     int file_systems_ = 0;
     std::uint64_t next_ordinal_ = 0;
-    const FileEntry* current_ = nullptr;
-    std::uint64_t current_bytes_ = 0;
+    std::optional<InFlight> current_;
+    std::uint64_t current_ordinal_ = 0;
+    std::map<std::uint64_t, InFlight> scanning_;
+    std::map<std::uint64_t, int> strikes_;  // failures a file was in a worker's hands for
 };
 
 // Gathers a streamed walk back into one WalkResult.
@@ -667,16 +751,7 @@ Status walk_file_systems(Source& source, JobProgress& progress, const std::atomi
         return make_error(ErrorKind::Format,
                           "TSK cannot read source " + source.info().path + ": it is empty");
     progress.begin_stage("listing", 0);
-    std::unique_ptr<triage_detail::ScanPool> pool;
-    if (options.read_content) {
-        pool = std::make_unique<triage_detail::ScanPool>(
-            with_hit_clock(options.scanners, progress), options.workers,
-            [&sink, &progress](std::uint64_t ordinal, ContentResult result) {
-                progress.add_files_done(1);
-                sink.content(ordinal, std::move(result));
-            });
-    }
-    Supervisor supervisor(source, sink, options, pool.get(), progress, cancel);
+    Supervisor supervisor(source, sink, options, progress, cancel);
     return supervisor.run();
 }
 

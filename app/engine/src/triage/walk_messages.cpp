@@ -94,7 +94,7 @@ Expected<std::pair<MessageType, std::size_t>> read_frame_header(std::span<const 
     if (in.size() < kFrameHeader) return malformed("frame", "header cut short");
     const auto type = std::to_integer<std::uint8_t>(in[0]);
     if (type < static_cast<std::uint8_t>(MessageType::VolumeSystem) ||
-        type > static_cast<std::uint8_t>(MessageType::Ready)) {
+        type > static_cast<std::uint8_t>(MessageType::UnallocatedNote)) {
         return malformed("frame", "unknown type " + std::to_string(type));
     }
     std::size_t size = 0;
@@ -154,6 +154,36 @@ std::vector<std::byte> encode_read(std::uint64_t offset, std::uint64_t length) {
     std::vector<std::byte> out(16);
     put_u64(out.data(), offset);
     put_u64(out.data() + 8, length);
+    return out;
+}
+
+std::vector<std::byte> encode_findings(std::uint64_t ordinal, const ContentResult& r) {
+    const FileFindings& f = r.findings;
+    json hits = json::array();
+    for (const Hit& h : f.hits)
+        hits.push_back(json::array({h.kind, h.name, h.category, h.severity, h.detail}));
+    json notes = json::array();
+    for (const ScanNote& n : f.notes)
+        notes.push_back(json::array({n.kind, n.path, n.message}));
+    return to_bytes(
+        {{"ordinal", ordinal},
+         {"read", r.content_read},
+         {"error", r.content_error},
+         {"md5", f.hashes.md5},
+         {"sha1", f.hashes.sha1},
+         {"sha256", f.hashes.sha256},
+         {"mime", f.mime_type},
+         {"desc", f.type_description},
+         {"mismatch", f.extension_mismatch},
+         {"status", f.hash_status},
+         {"hits", hits},
+         {"notes", notes},
+         {"yara", json::array({f.yara.files, f.yara.bytes, f.yara.truncated, f.yara.errors})}});
+}
+
+std::vector<std::byte> encode_progress(std::uint64_t bytes) {
+    std::vector<std::byte> out(8);
+    put_u64(out.data(), bytes);
     return out;
 }
 
@@ -250,6 +280,69 @@ Expected<ReadMessage> decode_read(std::span<const std::byte> payload) {
     if (m.length == 0 || m.length > kMaxReadRequest)
         return malformed("read", "asks for " + std::to_string(m.length) + " bytes");
     return m;
+}
+
+}  // namespace exhibit::triage_detail
+
+namespace exhibit::triage_detail {
+
+namespace {
+
+// A digest as the hash scanner writes it: lowercase hex of its size, or empty.
+std::string hex_digest(const json& j, const char* key, std::size_t size) {
+    auto s = field<std::string>(j, key);
+    if (s.empty()) return s;
+    if (s.size() != size || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        throw std::invalid_argument(std::string(key) + " is not a digest");
+    }
+    return s;
+}
+
+std::string string_at(const json& list, std::size_t i) {
+    return list.at(i).get<std::string>();
+}
+
+}  // namespace
+
+Expected<FindingsMessage> decode_findings(std::span<const std::byte> payload) {
+    return parse<FindingsMessage>(payload, "findings", [](const json& j) {
+        FindingsMessage m;
+        m.ordinal = field<std::uint64_t>(j, "ordinal");
+        ContentResult& r = m.result;
+        r.content_read = field<bool>(j, "read");
+        r.content_error = field<std::string>(j, "error");
+        FileFindings& f = r.findings;
+        f.hashes.md5 = hex_digest(j, "md5", 32);
+        f.hashes.sha1 = hex_digest(j, "sha1", 40);
+        f.hashes.sha256 = hex_digest(j, "sha256", 64);
+        f.mime_type = field<std::string>(j, "mime");
+        f.type_description = field<std::string>(j, "desc");
+        f.extension_mismatch = field<bool>(j, "mismatch");
+        f.hash_status = field<std::string>(j, "status");
+        for (const auto& h : j.at("hits")) {
+            if (!h.is_array() || h.size() != 5)
+                throw std::invalid_argument("a hit is not 5 strings");
+            f.hits.push_back({string_at(h, 0), string_at(h, 1), string_at(h, 2), string_at(h, 3),
+                              string_at(h, 4)});
+        }
+        for (const auto& n : j.at("notes")) {
+            if (!n.is_array() || n.size() != 3)
+                throw std::invalid_argument("a note is not 3 strings");
+            f.notes.push_back({string_at(n, 0), string_at(n, 1), string_at(n, 2)});
+        }
+        const json& y = j.at("yara");
+        if (!y.is_array() || y.size() != 4) throw std::invalid_argument("yara is not 4 counts");
+        f.yara = {y.at(0).get<std::uint64_t>(), y.at(1).get<std::uint64_t>(),
+                  y.at(2).get<std::uint64_t>(), y.at(3).get<std::uint64_t>()};
+        return m;
+    });
+}
+
+Expected<std::uint64_t> decode_progress(std::span<const std::byte> payload) {
+    if (payload.size() != 8) return malformed("progress", "payload is not 8 bytes");
+    const std::uint64_t bytes = get_u64(payload, 0);
+    if (bytes == 0) return malformed("progress", "no bytes");
+    return bytes;
 }
 
 }  // namespace exhibit::triage_detail

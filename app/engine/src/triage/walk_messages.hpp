@@ -3,9 +3,9 @@
 // The worker (a child process running The Sleuth Kit on hostile bytes) sends frames:
 // one type byte, a 4-byte little-endian payload length, the payload. Structured payloads
 // are CBOR (nlohmann_json); content chunks are raw bytes; read requests are two
-// little-endian u64 (offset, length). The supervisor answers each read request with a
-// 12-byte header (i32 errno, 0 for success; u64 length) and then the bytes read, or the
-// failure's message.
+// little-endian u64 (offset, length); progress is one little-endian u64. The supervisor answers
+// each read request with a 12-byte header (i32 errno, 0 for success; u64 length) and then the bytes
+// read, or the failure's message.
 //
 // Promises
 // - Everything a worker sends is untrusted: the decoders check every field and size and
@@ -35,6 +35,13 @@ enum class MessageType : std::uint8_t {
     Done,              // the task finished; the worker exits next
     Read,              // read request: offset, length (u64 each)
     Ready,             // sanitizer builds: the worker's allocator works (walk_worker.cpp)
+    Findings,          // {ordinal, ContentResult}: what the worker's scanners found in a file
+    Progress,          // u64: more bytes of the current file read (sent every few MiB)
+    // The unallocated-space scan's worker (unallocated_scan.cpp encodes and checks these).
+    UnallocatedSize,      // {bytes}: unallocated bytes the region holds
+    UnallocatedHit,       // one rule or keyword hit, at an absolute byte offset
+    UnallocatedProgress,  // {bytes}: scanned since the last one
+    UnallocatedNote,      // {message}: a scan that failed or timed out
 };
 
 constexpr std::size_t kFrameHeader = 5;
@@ -61,6 +68,8 @@ std::vector<std::byte> encode_listing_done(std::uint64_t files, std::uint64_t by
 std::vector<std::byte> encode_begin(std::uint64_t ordinal);
 std::vector<std::byte> encode_end(bool complete, const std::string& error);
 std::vector<std::byte> encode_read(std::uint64_t offset, std::uint64_t length);
+std::vector<std::byte> encode_findings(std::uint64_t ordinal, const ContentResult& result);
+std::vector<std::byte> encode_progress(std::uint64_t bytes);
 
 struct VolumeSystemMessage {
     std::string type;
@@ -89,5 +98,11 @@ Expected<ListingDoneMessage> decode_listing_done(std::span<const std::byte> payl
 Expected<std::uint64_t> decode_begin(std::span<const std::byte> payload);
 Expected<EndMessage> decode_end(std::span<const std::byte> payload);
 Expected<ReadMessage> decode_read(std::span<const std::byte> payload);
+struct FindingsMessage {
+    std::uint64_t ordinal = 0;
+    ContentResult result;
+};
+Expected<FindingsMessage> decode_findings(std::span<const std::byte> payload);
+Expected<std::uint64_t> decode_progress(std::span<const std::byte> payload);
 
 }  // namespace exhibit::triage_detail

@@ -17,15 +17,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <new>
+#include <optional>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define EXHIBIT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EXHIBIT_ASAN 1
-#endif
-#endif
+#include "sandbox/process_sandbox.hpp"
 
 namespace exhibit::triage_detail {
 
@@ -37,10 +33,10 @@ namespace {
 
 constexpr int kWorkerSocket = 3;  // where the socket sits in the worker
 
-// Worker exit codes the supervisor turns into words.
-constexpr int kExitLostSupervisor = 2;
-constexpr int kExitOutOfMemory = 3;
-constexpr int kExitFailed = 4;
+using sandbox::kExitFailed;
+using sandbox::kExitLostSupervisor;
+using sandbox::kExitNoSandbox;
+using sandbox::kExitOutOfMemory;
 
 bool send_all(int fd, const std::byte* data, std::size_t size) {
     while (size > 0) {
@@ -64,22 +60,77 @@ bool recv_all(int fd, std::byte* data, std::size_t size) {
     return true;
 }
 
+// The source as the worker reads it itself: the supervisor's read-only descriptors, moved
+// to fixed numbers, read with pread and failing as the supervisor's Source would.
+class DescriptorSource final : public Source {
+  public:
+    DescriptorSource(SourceInfo info, std::vector<Source::Descriptor> parts)
+        : info_(std::move(info)), parts_(std::move(parts)) {}
+    const SourceInfo& info() const override { return info_; }
+
+    Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
+        if (offset >= info_.size || buffer.empty()) return std::size_t{0};
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), info_.size - offset));
+        auto it = std::upper_bound(
+            parts_.begin(), parts_.end(), offset,
+            [](std::uint64_t off, const Source::Descriptor& d) { return off < d.start; });
+        const Source::Descriptor& part = *std::prev(it);
+        const std::uint64_t within = offset - part.start;
+        const std::size_t chunk =
+            static_cast<std::size_t>(std::min<std::uint64_t>(want, part.size - within));
+        ssize_t n;
+        do {
+            n = ::pread(part.fd, buffer.data(), chunk, static_cast<off_t>(within));
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            return errno_error(
+                part.device
+                    ? "cannot read device " + info_.path + " at offset " + std::to_string(offset)
+                    : "cannot read " + part.path + " at offset " + std::to_string(within),
+                errno);
+        }
+        if (n == 0) {
+            return make_error(
+                ErrorKind::SourceChanged,
+                part.device
+                    ? "device " + info_.path + " ended at offset " + std::to_string(offset) +
+                          " though it reported " + std::to_string(info_.size) + " bytes"
+                    : part.path + " ended at offset " + std::to_string(within) + " but was " +
+                          std::to_string(part.size) + " bytes when it was opened");
+        }
+        return static_cast<std::size_t>(n);
+    }
+
+  private:
+    SourceInfo info_;
+    std::vector<Source::Descriptor> parts_;
+};
+
 // The worker's end of the socket: frames out, read replies in.
 class ChildSide final : public WorkerSide, public Source {
   public:
-    ChildSide(SourceInfo info, const std::atomic<bool>& cancel)
-        : info_(std::move(info)), cancel_(cancel) {}
+    ChildSide(SourceInfo info, std::vector<Source::Descriptor> direct,
+              const std::atomic<bool>& cancel)
+        : info_(info), cancel_(cancel) {
+        if (!direct.empty()) direct_.emplace(std::move(info), std::move(direct));
+    }
 
-    Source& source() override { return *this; }
+    Source& source() override {
+        if (direct_) return *direct_;
+        return *this;
+    }
     bool cancelled() const override { return cancel_.load(std::memory_order_relaxed); }
 
     void send(MessageType type, std::span<const std::byte> payload) override {
+        std::lock_guard lock(send_mutex_);  // scanner threads report too
         // Small frames (all but content) go in one piece: one system call each.
         const bool small = payload.size() <= sizeof small_ - kFrameHeader;
         std::byte* header = small ? small_ : large_header_;
         put_frame_header(header, type, payload.size());
         if (small) {
-            std::memcpy(small_ + kFrameHeader, payload.data(), payload.size());
+            if (!payload.empty())  // an empty span may hold a null pointer
+                std::memcpy(small_ + kFrameHeader, payload.data(), payload.size());
             if (!send_all(kWorkerSocket, small_, kFrameHeader + payload.size()))
                 ::_exit(kExitLostSupervisor);
             return;
@@ -94,6 +145,8 @@ class ChildSide final : public WorkerSide, public Source {
 
     Expected<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buffer) override {
         std::size_t done = 0;
+        // The request and its reply in one piece: no other thread's frame in between.
+        std::lock_guard lock(read_mutex_);
         while (done < buffer.size()) {
             const std::size_t want = std::min(buffer.size() - done, kMaxReadRequest);
             send(MessageType::Read, encode_read(offset + done, want));
@@ -120,18 +173,14 @@ class ChildSide final : public WorkerSide, public Source {
 
   private:
     SourceInfo info_;
+    std::optional<DescriptorSource> direct_;
     const std::atomic<bool>& cancel_;
+    std::mutex send_mutex_, read_mutex_;
     std::byte small_[16384];
     std::byte large_header_[kFrameHeader];
 };
 
 // Address space (field 0) or resident memory (field 1) of a process, in bytes.
-std::uint64_t statm_bytes(const std::string& pid, int field) {
-    std::ifstream statm("/proc/" + pid + "/statm");
-    std::uint64_t values[2] = {0, 0};
-    statm >> values[0] >> values[1];
-    return values[field] * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-}
 
 // The supervisor's side of a reply: bounded in time, so a worker that stops reading
 // cannot hang the supervisor.
@@ -152,106 +201,53 @@ bool send_within(int fd, const std::byte* data, std::size_t size, std::chrono::m
     return true;
 }
 
-// Allows only what parsing bytes from the socket needs. Anything else fails with EPERM.
-bool enter_sandbox() {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-    if (!ctx) return false;
-    bool ok = true;
-    auto allow = [&](int syscall) {
-        ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ALLOW, syscall, 0) == 0;
-    };
-    for (int sc : {SCMP_SYS(brk),
-                   SCMP_SYS(mmap),
-                   SCMP_SYS(munmap),
-                   SCMP_SYS(mremap),
-                   SCMP_SYS(mprotect),
-                   SCMP_SYS(madvise),
-                   SCMP_SYS(futex),
-                   SCMP_SYS(exit),
-                   SCMP_SYS(exit_group),
-                   SCMP_SYS(rt_sigreturn),
-                   SCMP_SYS(rt_sigprocmask),
-                   SCMP_SYS(rt_sigaction),
-                   SCMP_SYS(sigaltstack),
-                   SCMP_SYS(getpid),
-                   SCMP_SYS(gettid),
-                   SCMP_SYS(tgkill),
-                   SCMP_SYS(clock_gettime),
-                   SCMP_SYS(clock_nanosleep),
-                   SCMP_SYS(nanosleep),
-                   SCMP_SYS(gettimeofday),
-                   SCMP_SYS(getrandom),
-                   SCMP_SYS(sched_yield),
-                   SCMP_SYS(restart_syscall),
-                   SCMP_SYS(fstat),
-                   SCMP_SYS(newfstatat)}) {
-        allow(sc);
-    }
-    // I/O on what the worker holds: its socket and stderr (everything else was closed
-    // before the filter went on, and it cannot open anything), and pipes it makes itself
-    // (the sanitizers probe memory by writing it into one).
-    for (int sc : {SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-                   SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(close), SCMP_SYS(pipe2)}) {
-        allow(sc);
-    }
-    ok = ok && seccomp_load(ctx) == 0;
-    seccomp_release(ctx);
-    return ok;
-}
-
-#ifdef EXHIBIT_ASAN
-// The fork copies AddressSanitizer's allocator with whatever locks other threads of the
-// supervisor held at that instant (GCC 12's libasan takes none around fork), and such a
-// lock is never released in the worker. So, before anything else, the worker takes every
-// size class's lock once: it allocates past each class's thread cache (forcing a refill)
-// and frees it all (a drain, and the quarantine's lock), plus one large allocation. If a
-// lock was held, this hangs, the Ready frame never comes, and the supervisor forks anew.
-void exercise_allocator() {
-    std::vector<void*> chunks;
-    for (std::size_t size = 1; size <= (128u << 10); size += std::max<std::size_t>(8, size / 8)) {
-        const std::size_t count = std::clamp<std::size_t>((512u << 10) / size, 4, 320);
-        for (std::size_t i = 0; i < count; ++i)
-            chunks.push_back(std::malloc(size));
-        for (void* p : chunks)
-            std::free(p);
-        chunks.clear();
-    }
-    std::free(std::malloc(1u << 20));
-}
-#endif
-
 [[noreturn]] void run_child(int socket, std::uint64_t memory, const SourceInfo& info,
-                            const std::atomic<bool>& cancel, const WalkWorker::Body& body) {
+                            std::vector<Source::Descriptor> direct, const std::atomic<bool>& cancel,
+                            const WalkWorker::Body& body, const WalkWorker::Prepare& prepare) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-#ifdef EXHIBIT_ASAN
-    exercise_allocator();
-    std::byte ready[kFrameHeader];
-    put_frame_header(ready, MessageType::Ready, 0);
-    if (!send_all(socket, ready, sizeof ready)) ::_exit(kExitLostSupervisor);
-#endif
+    // Under AddressSanitizer: take every allocator lock once, then say so (a worker
+    // forked while another thread held one hangs here and is replaced by a fresh fork).
+    if constexpr (sandbox::kAddressSanitizer) {
+        sandbox::exercise_allocator();
+        std::byte ready[kFrameHeader];
+        put_frame_header(ready, MessageType::Ready, 0);
+        if (!send_all(socket, ready, sizeof ready)) ::_exit(kExitLostSupervisor);
+    }
     ::signal(SIGINT, SIG_IGN);  // the operator's Ctrl-C is for the supervisor
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGXFSZ, SIG_IGN);
+    // The source's read-only descriptors go after the socket (out of the way first: one
+    // of them may sit where the socket goes).
+    for (auto& d : direct) {
+        d.fd = ::fcntl(d.fd, F_DUPFD_CLOEXEC, 512);
+        if (d.fd < 0) ::_exit(kExitFailed);
+    }
     if (socket != kWorkerSocket) {
         if (::dup2(socket, kWorkerSocket) < 0) ::_exit(kExitFailed);
     }
-    // Nothing of the supervisor's: not the case database, not the device, not the output.
-    ::close_range(kWorkerSocket + 1, ~0u, 0);
+    int next_fd = kWorkerSocket + 1;
+    for (auto& d : direct) {
+        if (::dup2(d.fd, next_fd) < 0) ::_exit(kExitFailed);
+        d.fd = next_fd++;
+    }
+    // Nothing else of the supervisor's: not the case database, not the output.
+    ::close_range(static_cast<unsigned>(next_fd), ~0u, 0);
     ::close(STDIN_FILENO);
     ::close(STDOUT_FILENO);  // the CLI's output (a --json report) is not the worker's
-    const rlimit none{0, 0};
-    ::setrlimit(RLIMIT_CORE, &none);
-    ::setrlimit(RLIMIT_FSIZE, &none);
-#ifndef EXHIBIT_ASAN
-    const std::uint64_t cap = statm_bytes("self", 0) + memory;
-    const rlimit as{cap, cap};
-    ::setrlimit(RLIMIT_AS, &as);
-#else
-    (void)memory;
-#endif
-    if (!enter_sandbox()) ::_exit(kExitFailed);
+    if (prepare) {
+        try {
+            prepare();
+        } catch (const std::bad_alloc&) {
+            ::_exit(kExitOutOfMemory);
+        } catch (...) {
+            ::_exit(kExitFailed);
+        }
+    }
+    sandbox::limit_resources(memory);
+    // pread64: the source's own read-only descriptors, read directly.
+    if (!sandbox::enter({SCMP_SYS(pread64)})) ::_exit(kExitNoSandbox);
     try {
-        ChildSide side(info, cancel);
+        ChildSide side(info, std::move(direct), cancel);
         body(side);
     } catch (const std::bad_alloc&) {
         ::_exit(kExitOutOfMemory);
@@ -264,10 +260,10 @@ void exercise_allocator() {
 }  // namespace
 
 Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const WorkerLimits& limits,
-                                                        const Body& body) {
-#ifdef EXHIBIT_ASAN
+                                                        const Body& body, const Prepare& prepare) {
+    if constexpr (!sandbox::kAddressSanitizer) return start_once(source, limits, body, prepare);
     for (int attempt = 1;; ++attempt) {
-        auto w = start_once(source, limits, body);
+        auto w = start_once(source, limits, body, prepare);
         if (!w || (*w)->await_ready()) return w;
         (*w)->kill("locked up at its start");
         if (attempt == 5) {
@@ -276,9 +272,6 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start(Source& source, const Wo
                               "allocator was locked by another thread at each fork)");
         }
     }
-#else
-    return start_once(source, limits, body);
-#endif
 }
 
 bool WalkWorker::await_ready() {
@@ -293,7 +286,8 @@ bool WalkWorker::await_ready() {
 
 Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
                                                              const WorkerLimits& limits,
-                                                             const Body& body) {
+                                                             const Body& body,
+                                                             const Prepare& prepare) {
     std::unique_ptr<WalkWorker> w(new WalkWorker(source, limits));
     void* page =
         ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -310,8 +304,9 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
     }
     const SourceInfo info = source.info();
+    std::vector<Source::Descriptor> direct = source.read_descriptors();
     // The worker starts with the supervisor's pages; only what it adds counts.
-    w->resident_at_start_ = statm_bytes("self", 1);
+    w->resident_at_start_ = sandbox::statm_bytes(::getpid(), 1);
     std::fflush(nullptr);  // nothing buffered is written twice
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -321,7 +316,8 @@ Expected<std::unique_ptr<WalkWorker>> WalkWorker::start_once(Source& source,
     }
     if (pid == 0) {
         ::close(fds[0]);
-        run_child(fds[1], limits.memory, info, w->shared_->cancel, body);
+        run_child(fds[1], limits.memory, info, std::move(direct), w->shared_->cancel, body,
+                  prepare);
     }
     ::close(fds[1]);
     w->pid_ = pid;
@@ -362,26 +358,13 @@ void WalkWorker::finish(int status) {
     clean_ = kill_reason_.empty() && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!kill_reason_.empty()) {
         outcome_ = kill_reason_;
-    } else if (WIFSIGNALED(status)) {
-        const int sig = WTERMSIG(status);
-        outcome_ = "was killed by signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";
-    } else if (WIFEXITED(status)) {
-        switch (WEXITSTATUS(status)) {
-            case 0:
-                outcome_ = "exited normally";
-                break;
-            case kExitOutOfMemory:
-                outcome_ =
-                    "ran out of memory (limit " + std::to_string(limits_.memory >> 20) + " MiB)";
-                break;
-            default:
-                outcome_ = "failed with exit status " + std::to_string(WEXITSTATUS(status));
-        }
+    } else {
+        outcome_ = sandbox::describe_exit(status, limits_.memory);
     }
 }
 
 std::uint64_t WalkWorker::resident_bytes() const {
-    return statm_bytes(std::to_string(pid_), 1);
+    return sandbox::statm_bytes(pid_, 1);
 }
 
 bool WalkWorker::serve_read(const Frame& frame) {

@@ -9,9 +9,15 @@
 //   (*worker)->outcome();   // how it ended, in words
 //
 // Promises
-// - The worker reads the evidence only through the supervisor: its Source forwards each
-//   read over the socket and the supervisor serves it from the real Source. The worker
-//   keeps no other file descriptor (everything but stderr and its socket is closed).
+// - The worker reads plain files and block devices (Source::read_descriptors) itself,
+//   with pread on the source's read-only descriptors, which it inherits; every other
+//   source (E01, usb:, fault wrappers) only through the supervisor: its Source forwards
+//   each read over the socket and the supervisor serves it from the real Source. The
+//   worker keeps no other file descriptor (everything but stderr, its socket and those
+//   read-only descriptors is closed).
+// - `prepare` (optional) runs in the worker before the sandbox goes on, with the files
+//   and threads it needs (libmagic's database, scanner threads): whatever it starts is
+//   sandboxed with the rest (the filter is synchronised onto every thread).
 // - Sandbox: seccomp allows only memory management, time, signals for its own death and
 //   I/O on what it holds (its socket, stderr, pipes it makes); no open, no network, no
 //   exec, no fork.
@@ -58,10 +64,12 @@ class WorkerSide {
 class WalkWorker {
   public:
     using Body = std::function<void(WorkerSide&)>;
-    // Forks the worker, which runs `body` in its sandbox and exits. Reads it asks for are
-    // served from `source` while next() runs.
+    using Prepare = std::function<void()>;
+    // Forks the worker, which runs `prepare` (when given), enters its sandbox, runs `body`
+    // and exits. Reads it asks for are served from `source` while next() runs.
     static Expected<std::unique_ptr<WalkWorker>> start(Source& source, const WorkerLimits& limits,
-                                                       const Body& body);
+                                                       const Body& body,
+                                                       const Prepare& prepare = {});
     ~WalkWorker();  // kills the worker if it still runs, and reaps it
     WalkWorker(const WalkWorker&) = delete;
     WalkWorker& operator=(const WalkWorker&) = delete;
@@ -81,7 +89,8 @@ class WalkWorker {
     WalkWorker(Source& source, const WorkerLimits& limits) : source_(source), limits_(limits) {}
     static Expected<std::unique_ptr<WalkWorker>> start_once(Source& source,
                                                             const WorkerLimits& limits,
-                                                            const Body& body);
+                                                            const Body& body,
+                                                            const Prepare& prepare);
     bool await_ready();  // sanitizer builds: the worker's Ready frame within 10 s
     bool serve_read(const Frame& frame);
     void reap();

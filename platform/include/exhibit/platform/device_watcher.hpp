@@ -20,12 +20,25 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 namespace exhibit::platform {
+
+// One kernel uevent as NETLINK_KOBJECT_UEVENT delivers it: "ACTION@DEVPATH\0KEY=VALUE\0...".
+struct Uevent {
+    std::string action;                         // add, remove, change, bind, ...
+    std::string devpath;                        // /devices/...
+    std::map<std::string, std::string> fields;  // KEY=VALUE; a repeated key keeps its last
+};
+// Parses one message as received (the kernel's, not udev's "libudev" re-broadcast). The
+// last field may lack its NUL. Nullopt when it is not a uevent: no '@' in the header, an
+// empty action or devpath, a field without '=' or with an empty key.
+std::optional<Uevent> parse_uevent(std::string_view message);
 
 struct DeviceEvent {
     enum class Kind {
