@@ -304,8 +304,10 @@ Expected<OutputDrive> prepare_output_drive(CaseDatabase& db, const Operator& who
     if (auto s = open_and_log(log, who, where, opened, "preparing the output drive"); !s) {
         return s.error();
     }
+    // Named, not captured from the structured binding: clang 14 cannot capture one.
+    const std::string held_device = held.device;
     auto failed = [&](Error e) {
-        json detail = {{"during", "preparing output drive " + held.device}, {"message", e.message}};
+        json detail = {{"during", "preparing output drive " + held_device}, {"message", e.message}};
         (void)log.append(who, custody_action::kError, detail.dump());
         return e;
     };
