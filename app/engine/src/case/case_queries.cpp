@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "exhibit/case_db.hpp"
+#include "io/durable_file.hpp"
 
 namespace exhibit {
 
@@ -64,16 +65,8 @@ std::string run_clause(const char* column, std::optional<std::int64_t> run_id) {
 // that starts with SQLite's header. Checked before SQLite sees it, because SQLite turns
 // an empty file into a new database and would wait forever on a FIFO.
 Status check_case_file(const std::filesystem::path& path) {
-    std::error_code ec;
-    auto st = std::filesystem::status(path, ec);
     if (path.empty()) return make_error(ErrorKind::InvalidArgument, "no case database was named");
-    if (!std::filesystem::exists(st))
-        return make_error(ErrorKind::NotFound,
-                          "case database " + path.string() + " does not exist");
-    if (!std::filesystem::is_regular_file(st)) {
-        return make_error(ErrorKind::InvalidArgument,
-                          path.string() + " is not a case database: it is not a regular file");
-    }
+    if (auto s = io::check_regular_file(path, "case database"); !s) return s;
     char header[16] = {};
     std::ifstream in(path, std::ios::binary);
     in.read(header, sizeof header);
