@@ -430,6 +430,25 @@ TEST_CASE("the store refuses bad names, taken names, empty sources and damaged t
     REQUIRE_FALSE(damaged);
     CHECK(damaged.error().kind == ErrorKind::Format);
     CHECK(damaged.error().message.find("md5.bin is damaged") != std::string::npos);
+
+    // A count in set.json that is not a whole number that fits (a float far out of range,
+    // a negative size) is damage, said in one sentence, never converted.
+    import_ok(store, request({dir / "one.txt"}, "three", HashSetKind::KnownBad));
+    const fs::path meta = store.path() / "three" / "set.json";
+    const std::string text = read_file_text(meta);
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"\"md5\": 1,", "\"md5\": 3.66667e+130,"},
+          {"\"md5\": 1,", "\"md5\": -1,"},
+          {"\"md5\": 1,", "\"md5\": 1.5,"}}) {
+        const auto at = text.find(from);
+        REQUIRE(at != std::string::npos);
+        write_text(meta, std::string(text).replace(at, from.size(), to));
+        auto bad_count = HashSetLibrary::open(store.path(), {"three"});
+        REQUIRE_FALSE(bad_count);
+        CHECK(bad_count.error().kind == ErrorKind::Format);
+        CHECK(bad_count.error().message.find("set.json is damaged") != std::string::npos);
+        CHECK(bad_count.error().message.find("non-negative integer") != std::string::npos);
+    }
     // No temporary import directories left behind.
     for (const auto& e : fs::directory_iterator(store.path()))
         CHECK(e.path().filename().string().front() != '.');

@@ -1,6 +1,7 @@
 #include "acquire/checkpoint.hpp"
 
 #include "io/durable_file.hpp"
+#include "io/json_numbers.hpp"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -132,23 +133,24 @@ Expected<Checkpoint> read_checkpoint(const fs::path& path) {
     if (!in) return errno_error("cannot read checkpoint " + path.string(), errno);
     try {
         json j = json::parse(in);
-        if (j.at("checkpoint").get<int>() != 1) {
+        if (io::json_integer<int>(j.at("checkpoint")) != 1) {
             return make_error(ErrorKind::Format, "checkpoint " + path.string() +
                                                      " has a version this build cannot read");
         }
         Checkpoint c;
-        c.offset = j.at("offset").get<std::uint64_t>();
+        c.offset = io::json_integer<std::uint64_t>(j.at("offset"));
         const json& h = j.at("prefix_hashes");
         c.prefix = {h.at("md5").get<std::string>(), h.at("sha1").get<std::string>(),
                     h.at("sha256").get<std::string>()};
         for (const json& u : j.at("unreadable")) {
-            c.unreadable.push_back({u.at("offset").get<std::uint64_t>(),
-                                    u.at("length").get<std::uint64_t>(), u.at("errno").get<int>()});
+            c.unreadable.push_back({io::json_integer<std::uint64_t>(u.at("offset")),
+                                    io::json_integer<std::uint64_t>(u.at("length")),
+                                    io::json_integer<int>(u.at("errno"))});
         }
         c.started = j.at("started").get<std::string>();
         for (const json& r : j.at("resumed")) {
             c.resumed.push_back({r.at("time").get<std::string>(),
-                                 r.at("offset").get<std::uint64_t>(),
+                                 io::json_integer<std::uint64_t>(r.at("offset")),
                                  r.at("note").get<std::string>()});
         }
         const json& p = j.at("plan");
@@ -156,12 +158,12 @@ Expected<Checkpoint> read_checkpoint(const fs::path& path) {
         plan.out_dir = path.parent_path();
         plan.format = format_from(p.at("format").get<std::string>());
         plan.basename = p.at("basename").get<std::string>();
-        plan.segment_size = p.at("segment_size").get<std::uint64_t>();
+        plan.segment_size = io::json_integer<std::uint64_t>(p.at("segment_size"));
         plan.compression = compression_from(p.at("compression").get<std::string>());
         plan.verify = p.at("verify").get<bool>();
-        plan.block_size = p.at("block_size").get<std::size_t>();
-        plan.retries = p.at("retries").get<int>();
-        plan.checkpoint_every = p.at("checkpoint_every").get<std::uint64_t>();
+        plan.block_size = io::json_integer<std::size_t>(p.at("block_size"));
+        plan.retries = io::json_integer<int>(p.at("retries"));
+        plan.checkpoint_every = io::json_integer<std::uint64_t>(p.at("checkpoint_every"));
         const json& k = p.at("case");
         plan.case_info = {k.at("case_number").get<std::string>(),
                           k.at("evidence_number").get<std::string>(),
@@ -170,12 +172,12 @@ Expected<Checkpoint> read_checkpoint(const fs::path& path) {
         const json& s = j.at("source");
         c.source_path = s.at("path").get<std::string>();
         c.identity.kind = s.at("kind").get<std::string>();
-        c.identity.size = s.at("size").get<std::uint64_t>();
-        c.identity.sector_size = s.at("sector_size").get<std::uint32_t>();
+        c.identity.size = io::json_integer<std::uint64_t>(s.at("size"));
+        c.identity.sector_size = io::json_integer<std::uint32_t>(s.at("sector_size"));
         c.identity.model = s.at("model").get<std::string>();
         c.identity.serial = s.at("serial").get<std::string>();
         for (const json& sample : s.at("samples")) {
-            c.identity.samples.emplace_back(sample.at("offset").get<std::uint64_t>(),
+            c.identity.samples.emplace_back(io::json_integer<std::uint64_t>(sample.at("offset")),
                                             sample.at("sha256").get<std::string>());
         }
         if (plan.basename.empty() || plan.basename.find('/') != std::string::npos ||

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/json_numbers.hpp"
 #include "match/hashset_internal.hpp"
 
 namespace exhibit {
@@ -332,15 +333,15 @@ Expected<HashSetInfo> hashset_detail::hash_set_info_from_json(const std::string&
         for (const auto& s : j.at("sources")) {
             info.sources.push_back(
                 {s.at("path").get<std::string>(), s.at("sha256").get<std::string>(),
-                 s.at("size").get<std::uint64_t>(), s.at("format").get<std::string>()});
+                 io::json_integer<std::uint64_t>(s.at("size")), s.at("format").get<std::string>()});
         }
         const auto& c = j.at("counts");
-        info.counts.imported = c.at("imported").get<std::uint64_t>();
-        info.counts.md5 = c.at("md5").get<std::uint64_t>();
-        info.counts.sha1 = c.at("sha1").get<std::uint64_t>();
-        info.counts.sha256 = c.at("sha256").get<std::uint64_t>();
-        info.counts.duplicates = c.at("duplicates").get<std::uint64_t>();
-        info.counts.malformed = c.at("malformed").get<std::uint64_t>();
+        info.counts.imported = io::json_integer<std::uint64_t>(c.at("imported"));
+        info.counts.md5 = io::json_integer<std::uint64_t>(c.at("md5"));
+        info.counts.sha1 = io::json_integer<std::uint64_t>(c.at("sha1"));
+        info.counts.sha256 = io::json_integer<std::uint64_t>(c.at("sha256"));
+        info.counts.duplicates = io::json_integer<std::uint64_t>(c.at("duplicates"));
+        info.counts.malformed = io::json_integer<std::uint64_t>(c.at("malformed"));
         info.counts.first_malformed = c.at("first_malformed").get<std::vector<std::string>>();
         return info;
     } catch (const nlohmann::json::exception& e) {

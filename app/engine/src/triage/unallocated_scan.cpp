@@ -14,6 +14,7 @@
 
 #include "exhibit/rules.hpp"
 #include "exhibit/unallocated_scan.hpp"
+#include "io/json_numbers.hpp"
 #include "match/yara_keywords.hpp"
 #include "triage/tsk_image.hpp"
 #include "triage/walk_messages.hpp"
@@ -351,11 +352,11 @@ Status scan_unallocated(Source& source, std::vector<UnallocatedRegion>& regions,
                     if (!j) {
                         bad = j.error().message;
                     } else if (frame->type == MessageType::UnallocatedSize) {
-                        region.unallocated_bytes = j->at("bytes").get<std::uint64_t>();
+                        region.unallocated_bytes = io::json_integer<std::uint64_t>(j->at("bytes"));
                         progress.add_total(region.unallocated_bytes);
                         sized = true;
                     } else if (frame->type == MessageType::UnallocatedProgress) {
-                        const auto n = j->at("bytes").get<std::uint64_t>();
+                        const auto n = io::json_integer<std::uint64_t>(j->at("bytes"));
                         region.scanned_bytes += n;
                         scanned_total += n;
                         progress.add_done(n);
@@ -365,7 +366,7 @@ Status scan_unallocated(Source& source, std::vector<UnallocatedRegion>& regions,
                     } else if (frame->type == MessageType::UnallocatedHit) {
                         UnallocatedHit h;
                         h.region = index;
-                        h.offset = j->at("offset").get<std::uint64_t>();
+                        h.offset = io::json_integer<std::uint64_t>(j->at("offset"));
                         h.hit.kind = j->at("kind").get<std::string>();
                         h.hit.name = j->at("name").get<std::string>();
                         h.hit.category = j->at("category").get<std::string>();

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "io/json_numbers.hpp"
+
 namespace exhibit::triage_detail {
 
 namespace {
@@ -332,8 +334,9 @@ Expected<FindingsMessage> decode_findings(std::span<const std::byte> payload) {
         }
         const json& y = j.at("yara");
         if (!y.is_array() || y.size() != 4) throw std::invalid_argument("yara is not 4 counts");
-        f.yara = {y.at(0).get<std::uint64_t>(), y.at(1).get<std::uint64_t>(),
-                  y.at(2).get<std::uint64_t>(), y.at(3).get<std::uint64_t>()};
+        f.yara = {
+            io::json_integer<std::uint64_t>(y.at(0)), io::json_integer<std::uint64_t>(y.at(1)),
+            io::json_integer<std::uint64_t>(y.at(2)), io::json_integer<std::uint64_t>(y.at(3))};
         return m;
     });
 }
