@@ -120,6 +120,12 @@ void TriageMatchOptions::add_to(CLI::App& triage) {
                     "Scan at most this much unallocated space in all, e.g. 4G (the rest is "
                     "recorded as not scanned)")
         ->capture_default_str();
+    triage
+        .add_option("--parser-stall", parser_stall_seconds_,
+                    "Stop a file-system parser that makes no progress for this many seconds; "
+                    "what it was parsing is recorded as an error and the rest goes on")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
 }
 
 int TriageMatchOptions::prepare(WalkOptions& options, bool quiet) {
@@ -128,6 +134,7 @@ int TriageMatchOptions::prepare(WalkOptions& options, bool quiet) {
                                  "--scan-unallocated needs --rules or --keywords to scan with"),
                       kUsage);
     }
+    options.worker_stall = std::chrono::seconds(parser_stall_seconds_);
     if (!wanted()) return kOk;
     std::uint64_t unallocated_max = 0;
     if (unallocated_max_ != "all") {

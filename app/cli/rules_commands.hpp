@@ -26,6 +26,8 @@ namespace exhibit::cli {
 // the installed data folder; empty when it cannot be found.
 std::filesystem::path builtin_rules_dir();
 
+// The options `triage` and `run` share: rule packs, keywords, the unallocated-space scan and
+// the parser watchdog.
 class TriageMatchOptions {
   public:
     void add_to(CLI::App& triage);
@@ -51,6 +53,7 @@ class TriageMatchOptions {
     std::string max_size_ = "64M";
     bool scan_unallocated_ = false;
     std::string unallocated_max_ = "all";
+    int parser_stall_seconds_ = 120;
     std::shared_ptr<YaraLibrary> yara_;
     std::shared_ptr<const CompiledRules> rules_;
     std::shared_ptr<YaraScanStats> stats_;

@@ -113,6 +113,11 @@ TEST_CASE("every command refuses bad input in one sentence with its exit code",
         {"run without an operator id",
          "run " + sample + " --out " + out + " --case C1 --exhibit JD/1 --operator Doe", 2,
          "--operator-id", (dir / "out").string()},
+        {"run with a parser stall of 0 s", run_sample + " --parser-stall 0", 2, "--parser-stall",
+         (dir / "out").string()},
+        {"triage with a parser stall that is not a number",
+         "triage " + sample + " --case-db " + q(dir / "c.sqlite") + " --parser-stall soon", 2,
+         "--parser-stall", (dir / "c.sqlite").string()},
         {"protect of a regular file", "protect " + q(text), 3, "is not a block device", ""},
     };
 
