@@ -519,6 +519,19 @@ int CustodyCommands::run_job(const std::atomic<bool>& cancel) {
         return report(source.error(), source_exit_code(source.error()));
     }
     const SourceInfo& info = (*source)->info();
+    // A resumed job must read the media it started on: its triage, image and bundle are of
+    // one exhibit. The identity is kept in the work folder from the job's start.
+    const fs::path identity = work / "source-identity.json";
+    if (stored && fs::exists(identity, ec)) {
+        if (auto same = check_source_identity(**source, identity); !same) {
+            log_error("resuming the job in " + work.string(), same.error());
+            return report(same.error(),
+                          same.error().kind == ErrorKind::SourceChanged ? kSourceChanged : kOutput);
+        }
+    } else if (auto s = record_source_identity(**source, identity); !s) {
+        log_error("recording the source's identity", s.error());
+        return report(s.error(), kOutput);
+    }
     if (auto s = record_source(**db, case_, info); !s) return report(s.error(), kOutput);
     std::cout << "source: " << info.path << " (" << to_string(info.kind) << ", "
               << human_bytes(static_cast<double>(info.size)) << ")\n";

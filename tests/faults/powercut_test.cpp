@@ -517,3 +517,64 @@ TEST_CASE("custody events and the bundle's names are synced to disk", "[faults][
     CHECK(wal_syncs >= events->size());
     CHECK(seal.unchanged());
 }
+
+// A resumed job reads the media it started on, whatever stage it stopped at: its triage,
+// image and bundle must all be of one exhibit. Here the kill lands before or during the
+// triage of a job that makes no image, so no acquisition checkpoint would notice.
+TEST_CASE("exhibit run --resume refuses other media and goes on with the same",
+          "[faults][powercut]") {
+    TempDir dir;
+    const fs::path a = sample_small_disk(dir.path());
+    const fs::path b = dir / "other-disk.img";
+    fs::copy_file(a, b);
+    {
+        std::fstream f(b, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(440);  // the MBR's disk signature: same size, same partitions, other media
+        f.write("\x12\x34\x56\x78", 4);
+    }
+    SourceSeal seal({a, b});
+    const fs::path keywords = dir / "keywords.txt";
+    std::ofstream(keywords) << "operation bluebird\n";
+    const fs::path out = dir / "bundle";
+    const fs::path work = dir / "bundle.case";
+
+    pid_t pid = spawn(run_args(a, out, "none", keywords), dir / "home", dir / "first.log");
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(work / "source-identity.json") &&
+           std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::kill(pid, SIGKILL);
+    INFO(read_file_text(dir / "first.log"));
+    REQUIRE(wait_exit(pid) == 128 + SIGKILL);
+    REQUIRE_FALSE(fs::exists(out));
+
+    auto resume_args = [&](const fs::path& source) {
+        auto args = run_args(source, out, "none", keywords);
+        args.push_back("--resume");
+        return args;
+    };
+    const int refused = wait_exit(spawn(resume_args(b), dir / "home", dir / "other.log"));
+    const std::string said = read_file_text(dir / "other.log");
+    INFO(said);
+    CHECK(refused == 7);
+    CHECK_THAT(said, Catch::Contains(b.string() + " is not the media this job started on: "
+                                                  "the sector at byte 0 holds different bytes"));
+    CHECK_FALSE(fs::exists(out));
+    auto db = CaseDatabase::open(work / "case.sqlite");
+    REQUIRE(db);
+    auto events = CustodyLog(**db).events();
+    REQUIRE(events);
+    auto last = nlohmann::json::parse(events->back().line);
+    CHECK(last["action"] == "error");
+    CHECK_THAT(last["detail"]["during"].get<std::string>(), Catch::Contains("resuming the job"));
+    db->reset();
+
+    const int resumed = wait_exit(spawn(resume_args(a), dir / "home", dir / "same.log"));
+    INFO(read_file_text(dir / "same.log"));
+    REQUIRE(resumed == 0);
+    auto verify = run(sh_quote(cli_path().string()) + " verify " + sh_quote(out.string()), true);
+    INFO(verify.out);
+    CHECK(verify.exit_code == 0);
+    CHECK(seal.unchanged());
+}

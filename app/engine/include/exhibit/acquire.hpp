@@ -160,6 +160,14 @@ Expected<AcquisitionResult> resume_acquisition(Source& source, const std::filesy
                                                JobProgress& progress,
                                                const std::atomic<bool>& cancel);
 
+// A job that can be resumed (`exhibit run --resume`) keeps what tells its source from other
+// media (size, sector size, model, serial and the SHA-256 of nine sampled sectors, as an
+// acquisition checkpoint does) in `file`, and checks it again before it goes on: a resumed
+// triage or acquisition must read the media the job started on. The check fails with
+// ErrorKind::SourceChanged and one sentence saying what differs.
+Status record_source_identity(Source& source, const std::filesystem::path& file);
+Status check_source_identity(Source& source, const std::filesystem::path& file);
+
 // Reads the whole source once and returns its MD5, SHA-1 and SHA-256. Any read error fails.
 Expected<Hashes> hash_source(Source& source, JobProgress& progress, const std::atomic<bool>& cancel,
                              std::size_t block_size = 4u << 20);

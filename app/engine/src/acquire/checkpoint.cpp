@@ -69,6 +69,30 @@ std::optional<std::string> identity_mismatch(const SourceIdentity& was, const So
     return std::nullopt;
 }
 
+json identity_json(const SourceIdentity& id, const std::string& path) {
+    auto samples = json::array();
+    for (const auto& [offset, sha] : id.samples)
+        samples.push_back({{"offset", offset}, {"sha256", sha}});
+    return {{"path", path},      {"kind", id.kind},
+            {"size", id.size},   {"sector_size", id.sector_size},
+            {"model", id.model}, {"serial", id.serial},
+            {"samples", samples}};
+}
+
+SourceIdentity identity_from_json(const json& s) {
+    SourceIdentity id;
+    id.kind = s.at("kind").get<std::string>();
+    id.size = io::json_integer<std::uint64_t>(s.at("size"));
+    id.sector_size = io::json_integer<std::uint32_t>(s.at("sector_size"));
+    id.model = s.at("model").get<std::string>();
+    id.serial = s.at("serial").get<std::string>();
+    for (const json& sample : s.at("samples")) {
+        id.samples.emplace_back(io::json_integer<std::uint64_t>(sample.at("offset")),
+                                sample.at("sha256").get<std::string>());
+    }
+    return id;
+}
+
 fs::path checkpoint_path(const AcquisitionPlan& plan) {
     return plan.out_dir / (plan.basename + ".checkpoint.json");
 }
@@ -117,14 +141,7 @@ Status write_checkpoint(const Checkpoint& c) {
                    {"examiner", p.case_info.examiner},
                    {"description", p.case_info.description},
                    {"notes", p.case_info.notes}}}};
-    const SourceIdentity& id = c.identity;
-    auto samples = json::array();
-    for (const auto& [offset, sha] : id.samples)
-        samples.push_back({{"offset", offset}, {"sha256", sha}});
-    j["source"] = {{"path", c.source_path}, {"kind", id.kind},
-                   {"size", id.size},       {"sector_size", id.sector_size},
-                   {"model", id.model},     {"serial", id.serial},
-                   {"samples", samples}};
+    j["source"] = identity_json(c.identity, c.source_path);
     return io::replace_file(checkpoint_path(p), j.dump(2) + "\n");
 }
 
@@ -171,15 +188,7 @@ Expected<Checkpoint> read_checkpoint(const fs::path& path) {
                           k.at("description").get<std::string>(), k.at("notes").get<std::string>()};
         const json& s = j.at("source");
         c.source_path = s.at("path").get<std::string>();
-        c.identity.kind = s.at("kind").get<std::string>();
-        c.identity.size = io::json_integer<std::uint64_t>(s.at("size"));
-        c.identity.sector_size = io::json_integer<std::uint32_t>(s.at("sector_size"));
-        c.identity.model = s.at("model").get<std::string>();
-        c.identity.serial = s.at("serial").get<std::string>();
-        for (const json& sample : s.at("samples")) {
-            c.identity.samples.emplace_back(io::json_integer<std::uint64_t>(sample.at("offset")),
-                                            sample.at("sha256").get<std::string>());
-        }
+        c.identity = identity_from_json(s);
         if (plan.basename.empty() || plan.basename.find('/') != std::string::npos ||
             plan.block_size < 4096 || plan.block_size % 4096 != 0 || c.offset > c.identity.size) {
             return make_error(ErrorKind::Format,
@@ -193,3 +202,30 @@ Expected<Checkpoint> read_checkpoint(const fs::path& path) {
 }
 
 }  // namespace exhibit::acquire_detail
+
+namespace exhibit {
+
+Status record_source_identity(Source& source, const std::filesystem::path& file) {
+    using namespace acquire_detail;
+    return io::replace_file(
+        file, identity_json(identify_source(source), source.info().path).dump(2) + "\n");
+}
+
+Status check_source_identity(Source& source, const std::filesystem::path& file) {
+    using namespace acquire_detail;
+    auto text = io::read_text(file);
+    if (!text) return text.error();
+    SourceIdentity recorded;
+    try {
+        recorded = identity_from_json(json::parse(*text));
+    } catch (const json::exception& e) {
+        return make_error(ErrorKind::Format, file.string() + " is damaged: " + e.what());
+    }
+    if (auto why = identity_mismatch(recorded, identify_source(source))) {
+        return make_error(ErrorKind::SourceChanged,
+                          source.info().path + " is not the media this job started on: " + *why);
+    }
+    return ok();
+}
+
+}  // namespace exhibit

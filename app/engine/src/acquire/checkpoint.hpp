@@ -3,6 +3,7 @@
 // flushed to that offset, so the file never claims bytes the disk does not hold.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "exhibit/acquire.hpp"
@@ -22,6 +23,9 @@ SourceIdentity identify_source(Source& source);
 // Why `now` is not the medium `recorded` describes, or nullopt when it is.
 std::optional<std::string> identity_mismatch(const SourceIdentity& recorded,
                                              const SourceIdentity& now);
+// As the checkpoint and a job's source-identity file keep it (with the path then used).
+nlohmann::json identity_json(const SourceIdentity& id, const std::string& path);
+SourceIdentity identity_from_json(const nlohmann::json& j);  // throws json::exception
 
 struct Checkpoint {
     AcquisitionPlan plan;
