@@ -928,9 +928,12 @@ void Screens::picture_grid(const FindingsIndex& index) {
         tile + name_h + ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y * 3;
     const int rows = static_cast<int>((pictures.size() + columns - 1) / columns);
     std::map<std::size_t, bool> visible;
+    int first_row = rows, end_row = 0;
     ImGuiListClipper clipper;
     clipper.Begin(rows, cell_h);
     while (clipper.Step()) {
+        first_row = std::min(first_row, clipper.DisplayStart);
+        end_row = std::max(end_row, clipper.DisplayEnd);
         for (int r = clipper.DisplayStart; r < clipper.DisplayEnd; ++r) {
             for (int c = 0; c < columns; ++c) {
                 std::size_t k = static_cast<std::size_t>(r) * columns + c;
@@ -973,9 +976,15 @@ void Screens::picture_grid(const FindingsIndex& index) {
                     ImVec2 ia(a.x + (tile - w) / 2, a.y + (tile - h) / 2);
                     if (it != textures_.end())
                         dl->AddImage(it->second.id, ia, ImVec2(ia.x + w, ia.y + h));
+                } else if (thumb && !thumb->loading) {
+                    dl->AddText(ImVec2(a.x + gap, a.y + gap), ImGui::GetColorU32(p.muted),
+                                "Cannot show");
                 } else {
-                    const char* text = !thumb || thumb->loading ? "Loading..." : "Cannot show";
-                    dl->AddText(ImVec2(a.x + gap, a.y + gap), ImGui::GetColorU32(p.muted), text);
+                    // Not decoded yet: a quiet tile, no text flashing past in a fling.
+                    const float inset = tile * 0.2f;
+                    dl->AddRectFilled(ImVec2(a.x + inset, a.y + inset),
+                                      ImVec2(b.x - inset, b.y - inset),
+                                      ImGui::GetColorU32(ImGuiCol_Border, 0.12f), 6);
                 }
                 ImGui::Dummy(ImVec2(tile, tile));
                 std::string name = f.name + (f.deleted() ? " (deleted)" : "");
@@ -1008,6 +1017,22 @@ void Screens::picture_grid(const FindingsIndex& index) {
             }
         }
     }
+    // The rows the grid moves towards, asked for after the tiles on screen (which the
+    // worker therefore takes first), so a fling finds them decoded.
+    const float scroll = ImGui::GetScrollY();
+    if (scroll > grid_scroll_ + 0.5f || scroll < grid_scroll_ - 0.5f) {
+        grid_direction_ = scroll > grid_scroll_ ? 1 : -1;
+        grid_still_frames_ = 0;
+    } else if (++grid_still_frames_ > 30) {
+        grid_direction_ = 0;
+    }
+    grid_scroll_ = scroll;
+    if (first_row < end_row)
+        for (int r : prefetch_rows(first_row, end_row, rows, grid_direction_))
+            for (int c = 0; c < columns; ++c) {
+                const std::size_t k = static_cast<std::size_t>(r) * columns + c;
+                if (k < pictures.size()) model_.request_thumbnail(pictures[k]);
+            }
     ImGui::EndChild();
     // Textures of pictures scrolled away are freed.
     for (auto it = textures_.begin(); it != textures_.end();) {
