@@ -156,6 +156,11 @@ TEST_CASE("the whole flow by touch, at both screen sizes", "[station][ui]") {
             CHECK(m.outcome()->completed);
             REQUIRE(m.findings());
             CHECK(m.findings()->files.size() == m.outcome()->triage->files);
+            // The rule file left out is kept with the run and shown as a scan note.
+            REQUIRE(m.findings()->scan_notes.size() == 1);
+            CHECK(m.findings()->scan_notes[0].note.kind == "rule-file");
+            CHECK(std::any_of(m.findings()->groups.begin(), m.findings()->groups.end(),
+                              [](const FindingGroup& g) { return g.kind == "scan-note"; }));
             // Sealed by a hold, verified, and `exhibit verify` accepts the bundle.
             REQUIRE(m.bundle_result());
             REQUIRE(m.bundle_result()->sealed);
