@@ -349,12 +349,19 @@ int main(int argc, char** argv) {
         // Flung by a finger back from the end, as an examiner would: 30 flicks of 300 px in
         // a tenth of a second (3,000 px/s), each left to run out (about 2 s). Counts the
         // tiles on screen that still showed the placeholder while the grid was moving.
-        ImVec2 finger = io.MousePos;
+        // The finger goes down in the middle of the tiles on screen (a top row may be
+        // partly scrolled off above the grid).
+        ImVec2 finger(0, 0);
+        int tiles = 0;
         for (const auto& [label, rect] : touch.widgets())
             if (tile_of(label) >= 0) {
-                finger = ImVec2(rect.GetCenter().x, rect.Min.y);
-                break;
+                finger = ImVec2(finger.x + rect.GetCenter().x, finger.y + rect.GetCenter().y);
+                ++tiles;
             }
+        if (tiles == 0) return std::fprintf(stderr, "no tiles on screen\n"), 1;
+        finger = ImVec2(finger.x / static_cast<float>(tiles), finger.y / static_cast<float>(tiles));
+        // From an empty cache: every tile the fling reaches is read and decoded anew.
+        model.use_picture_source(image.string());
         const float flick = 300;
         std::vector<double> fwall, fcpu;
         std::size_t tiles_moving = 0, ready_moving = 0, fover = 0;

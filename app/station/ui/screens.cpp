@@ -438,7 +438,10 @@ void Screens::plan_screen() {
     ImGui::Spacing();
     Estimate e = model_.estimate();
     ImGui::PushFont(ui_.fonts.title);
-    ImGui::TextWrapped("Estimated time: up to %s", format_duration(e.total_seconds).c_str());
+    const std::string eta = format_duration(e.total_seconds);
+    // "up to under 1 s" says nothing the shorter form does not.
+    ImGui::TextWrapped("Estimated time: %s%s", eta.rfind("under", 0) == 0 ? "" : "up to ",
+                       eta.c_str());
     ImGui::PopFont();
     if (model_.measuring_speed())
         ImGui::TextDisabled("Measuring the device's read speed...");
@@ -608,8 +611,10 @@ void Screens::running_screen() {
             ImGui::Text("Files found: %" PRIu64 "   hashed: %" PRIu64 "   errors: %" PRIu64,
                         out->triage->files, out->triage->files_hashed, out->triage->errors);
         if (out->hit_counts.empty() && out->triage) ImGui::TextUnformatted("Hits: none");
+        ImGui::PushStyleColor(ImGuiCol_Text, p.warn);
         for (const auto& problem : out->rule_problems)
-            ImGui::TextColored(p.warn, "%s", problem.c_str());
+            ImGui::TextWrapped("%s", problem.c_str());  // a long path must not run off
+        ImGui::PopStyleColor();
         if (out->image && !out->image->hashes.sha256.empty()) {
             ImGui::PushFont(ui_.fonts.mono);
             ImGui::TextWrapped("MD5     %s", out->image->hashes.md5.c_str());
@@ -731,9 +736,15 @@ void Screens::findings_screen() {
     if (idx->groups.empty()) ImGui::TextDisabled("Nothing flagged.");
     for (std::size_t i = 0; i < idx->groups.size(); ++i) {
         const auto& g = idx->groups[i];
-        std::string label = g.title + "\n" + std::to_string(g.files.size()) +
-                            (g.files.size() == 1 ? " file" : " files") + "##group" +
-                            std::to_string(i);
+        std::string count =
+            std::to_string(g.files.size()) + (g.files.size() == 1 ? " file" : " files");
+        if (g.kind == "scan-note") {
+            // A rule file left out names no evidence file: "0 files" would read as "nothing".
+            const std::size_t n = idx->scan_notes.size();
+            count = std::to_string(n) + (n == 1 ? " note" : " notes") +
+                    (g.files.empty() ? "" : ", " + count);
+        }
+        std::string label = g.title + "\n" + count + "##group" + std::to_string(i);
         if (ui_.row(label.c_str(), findings_.group == static_cast<int>(i),
                     ui_.metrics.target_px * 1.4f)) {
             findings_.group = static_cast<int>(i);
