@@ -998,13 +998,26 @@ void Screens::picture_grid(const FindingsIndex& index) {
                                       ImGui::GetColorU32(ImGuiCol_Border, 0.12f), 6);
                 }
                 ImGui::Dummy(ImVec2(tile, tile));
-                std::string name = f.name + (f.deleted() ? " (deleted)" : "");
-                ImGui::PushClipRect(ImGui::GetCursorScreenPos(),
-                                    ImVec2(ImGui::GetCursorScreenPos().x + tile,
-                                           ImGui::GetCursorScreenPos().y + name_h),
-                                    true);
-                ImGui::TextUnformatted(name.c_str());
-                ImGui::PopClipRect();
+                // Deleted is said on the tile itself, where a long name cannot cut it off.
+                if (f.deleted()) {
+                    const char* word = "DELETED";
+                    const ImVec2 ws = ImGui::CalcTextSize(word);
+                    const float pad = gap / 2;
+                    dl->AddRectFilled(ImVec2(a.x, b.y - ws.y - 2 * pad), b,
+                                      ImGui::GetColorU32(p.bad), 6, ImDrawFlags_RoundCornersBottom);
+                    dl->AddText(ImVec2(a.x + pad, b.y - ws.y - pad),
+                                ImGui::GetColorU32(p.text_on_badge), word);
+                }
+                // The name, cut at the tile's width; drawn, not laid out, so a long name does
+                // not widen the cell and push the next tile towards the scroll bar.
+                {
+                    const ImVec2 at = ImGui::GetCursorScreenPos();
+                    const ImVec4 clip(at.x, at.y, at.x + tile, at.y + name_h);
+                    dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), at,
+                                ImGui::GetColorU32(ImGuiCol_Text), f.name.c_str(), nullptr, 0,
+                                &clip);
+                    ImGui::Dummy(ImVec2(tile, name_h - ImGui::GetStyle().ItemSpacing.y));
+                }
                 // By grid position, zero-padded: scripts find the top-left tile first.
                 char id[32];
                 std::snprintf(id, sizeof id, "##pic%06zu", k);
