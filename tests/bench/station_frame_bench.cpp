@@ -345,6 +345,68 @@ int main(int argc, char** argv) {
             static_cast<double>(filled_while_scrolling) / std::max(scroll_frames, 1), screen.second,
             screen.first, ms_since(stopped), max_textures, made, stats(pcpu).c_str(),
             stats(pwall).c_str(), over_budget, pwall.size());
+
+        // Flung by a finger back from the end, as an examiner would: 30 flicks of 300 px in
+        // a tenth of a second (3,000 px/s), each left to run out (about 2 s). Counts the
+        // tiles on screen that still showed the placeholder while the grid was moving.
+        // The finger goes down in the middle of the tiles on screen (a top row may be
+        // partly scrolled off above the grid).
+        ImVec2 finger(0, 0);
+        int tiles = 0;
+        for (const auto& [label, rect] : touch.widgets())
+            if (tile_of(label) >= 0) {
+                finger = ImVec2(finger.x + rect.GetCenter().x, finger.y + rect.GetCenter().y);
+                ++tiles;
+            }
+        if (tiles == 0) return std::fprintf(stderr, "no tiles on screen\n"), 1;
+        finger = ImVec2(finger.x / static_cast<float>(tiles), finger.y / static_cast<float>(tiles));
+        // From an empty cache: every tile the fling reaches is read and decoded anew.
+        model.use_picture_source(image.string());
+        const float flick = 300;
+        std::vector<double> fwall, fcpu;
+        std::size_t tiles_moving = 0, ready_moving = 0, fover = 0;
+        int flicks = 0, fling_frames = 0;
+        const auto fstart = Clock::now();
+        auto fling_frame = [&](int j, ImVec2 at, bool down) {
+            io.MousePos = at;
+            io.MouseDown[0] = down;
+            auto due = fstart + std::chrono::microseconds(static_cast<long>(j * 16667.0));
+            std::this_thread::sleep_until(due);
+            auto f = Clock::now();
+            double c = thread_cpu_ms();
+            frame((i + j) / 60.0);
+            fcpu.push_back(thread_cpu_ms() - c);
+            fwall.push_back(ms_since(f));
+            fover += fwall.back() > 16.0;
+        };
+        auto first_seen = [&] {
+            long first = -1;
+            for (const auto& [label, rect] : touch.widgets())
+                if (long k = tile_of(label); k >= 0 && (first < 0 || k < first)) first = k;
+            return first;
+        };
+        int j = 0;
+        while (first_seen() > 0 && flicks < 30) {
+            ++flicks;
+            const float top = std::min(finger.y, io.DisplaySize.y - flick - 20);
+            for (int k = 0; k <= 6; ++k)
+                fling_frame(j++, ImVec2(finger.x, top + flick * static_cast<float>(k) / 6), k < 6);
+            while (touch.drag_scroll().flinging()) {
+                fling_frame(j++, ImVec2(finger.x, top + flick), false);
+                ++fling_frames;
+                auto [on, ready] = loaded_on_screen();
+                tiles_moving += on;
+                ready_moving += ready;
+            }
+        }
+        std::printf(
+            "    flung back from the end: %d flicks, %d frames flinging, %.1f%% of the tiles on "
+            "screen showed their thumbnail while flung (%zu placeholder tile-frames)\n"
+            "    frame CPU time:  %s\n    frame wall time: %s; %zu of %zu frames over 16 ms\n",
+            flicks, fling_frames,
+            tiles_moving ? 100.0 * static_cast<double>(ready_moving) / tiles_moving : 0.0,
+            tiles_moving - ready_moving, stats(fcpu).c_str(), stats(fwall).c_str(), fover,
+            fwall.size());
         touch.make_texture = nullptr;  // the counters go before the screens
         touch.free_texture = nullptr;
         ImGui::DestroyContext(ctx);

@@ -2,11 +2,17 @@
 // keyboard editing, estimates, the case store and how findings are arranged.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "exhibit/station/case_store.hpp"
 #include "exhibit/station/display_metrics.hpp"
+#include "exhibit/station/drag_scroll.hpp"
 #include "exhibit/station/estimate.hpp"
 #include "exhibit/station/findings.hpp"
 #include "exhibit/station/hold_to_confirm.hpp"
+#include "exhibit/station/pictures.hpp"
 #include "exhibit/station/text_entry.hpp"
 #include "exhibit/station/timeline.hpp"
 #include "test_support.hpp"
@@ -39,6 +45,150 @@ TEST_CASE("an unknown or implausible monitor size falls back to 96 dpi", "[stati
     auto forced = display_metrics(1280, 339, 160);
     CHECK(forced.dpi == 160.0f);
     CHECK(forced.target_px == std::ceil(12 * 160 / 25.4f));
+}
+
+namespace {
+
+// Moves the finger from `from` to `to` over `seconds` at 60 Hz; returns the content's travel.
+float drag_along(DragScroll& d, float from, float to, double& now, double seconds) {
+    float moved = 0;
+    const int frames = std::max(1, static_cast<int>(seconds * 60));
+    for (int i = 1; i <= frames; ++i) {
+        now += 1.0 / 60;
+        moved += d.move(from + (to - from) * static_cast<float>(i) / frames, now);
+    }
+    return moved;
+}
+
+}  // namespace
+
+TEST_CASE("drag scrolling: the threshold comes from the screen's density", "[station][drag]") {
+    auto t96 = drag_scroll_tuning(display_metrics(1280, 0));
+    auto t225 = drag_scroll_tuning(display_metrics(1920, 217));
+    // 3 mm: 11.3 px at 96 dpi, more on a denser screen; well under a 12 mm target.
+    CHECK(t96.threshold_px == Approx(11.34).margin(0.05));
+    CHECK(t225.threshold_px > 2 * t96.threshold_px);
+    CHECK(t96.threshold_px < display_metrics(1280, 0).target_px / 3);
+    CHECK(t96.min_fling_px_s > t96.stop_px_s);
+    CHECK(t96.max_fling_px_s > t96.min_fling_px_s);
+}
+
+TEST_CASE("drag scrolling: a press is a tap until it moves past the threshold", "[station][drag]") {
+    DragScroll d(drag_scroll_tuning(display_metrics(1280, 0)));  // 11.3 px
+    double now = 0;
+    CHECK_FALSE(d.press(300, now));
+    CHECK(d.phase() == DragScroll::Phase::Pressed);
+    // A gloved finger rolling 8 px on a tap: no scroll, still a tap.
+    CHECK(drag_along(d, 300, 308, now, 0.1) == 0);
+    CHECK(drag_along(d, 308, 296, now, 0.1) == 0);
+    CHECK_FALSE(d.dragging());
+    d.release(now);
+    CHECK(d.phase() == DragScroll::Phase::Idle);
+    CHECK(d.fling(now + 0.1) == 0);
+
+    // Past the threshold the content follows the whole way from the press, no jump.
+    CHECK_FALSE(d.press(300, now));
+    CHECK(d.move(311, now += 0.01) == 0);  // 11 px: not yet
+    CHECK(d.move(313, now += 0.01) == Approx(13));
+    CHECK(d.dragging());
+    CHECK(d.move(250, now += 0.01) == Approx(-63));
+    CHECK(d.move(250, now += 0.01) == 0);
+    // Coming back within the threshold stays a drag.
+    CHECK(d.move(301, now += 0.01) == Approx(51));
+    CHECK(d.dragging());
+}
+
+TEST_CASE("drag scrolling: a slow release stops, a fast one flings and decays", "[station][drag]") {
+    const auto tuning = drag_scroll_tuning(display_metrics(1280, 0));
+    DragScroll d(tuning);
+    double now = 0;
+    // Dragged 300 px over a second, then held still for a fifth of a second: no fling.
+    d.press(600, now);
+    CHECK(drag_along(d, 600, 300, now, 1.0) == Approx(-300));
+    drag_along(d, 300, 300, now, 0.2);
+    d.release(now);
+    CHECK_FALSE(d.flinging());
+    CHECK(d.fling(now + 0.5) == 0);
+
+    // Flicked 300 px in a tenth of a second (3000 px/s, upwards): flings on.
+    d.press(600, now);
+    CHECK(drag_along(d, 600, 300, now, 0.1) == Approx(-300));
+    d.release(now);
+    REQUIRE(d.flinging());
+    CHECK(d.velocity(now) == Approx(-3000).epsilon(0.05));
+    // Frame by frame it keeps going the same way, each step shorter than the one before,
+    // and ends by itself; the distance is v0 * tau whatever the frame rate.
+    float total = 0, last = 1e9f;
+    int frames = 0;
+    while (d.flinging() && frames < 6000) {
+        now += 1.0 / 60;
+        float step = d.fling(now);
+        CHECK(step <= 0);
+        CHECK(std::fabs(step) <= last + 1e-3f);
+        last = std::fabs(step);
+        total += step;
+        ++frames;
+    }
+    CHECK_FALSE(d.flinging());
+    CHECK(frames > 30);   // it kept scrolling after the finger left
+    CHECK(frames < 300);  // and stopped within five seconds
+    const double expected = d.tuning().time_constant_s * 3000;
+    CHECK(-total == Approx(expected).epsilon(0.06));
+    CHECK(d.fling(now + 1) == 0);
+
+    // The same flick stepped at 20 Hz travels the same distance.
+    DragScroll slow(tuning);
+    double t = 0;
+    slow.press(600, t);
+    drag_along(slow, 600, 300, t, 0.1);
+    slow.release(t);
+    float total20 = 0;
+    while (slow.flinging())
+        total20 += slow.fling(t += 0.05);
+    CHECK(total20 == Approx(total).epsilon(0.02));
+}
+
+TEST_CASE("drag scrolling: a touch catches a fling; stop ends it; speed is capped",
+          "[station][drag]") {
+    const auto tuning = drag_scroll_tuning(display_metrics(1280, 0));
+    DragScroll d(tuning);
+    double now = 0;
+    d.press(100, now);
+    drag_along(d, 100, 700, now, 0.05);  // 12,000 px/s: over the cap
+    d.release(now);
+    REQUIRE(d.flinging());
+    CHECK(d.velocity(now) == Approx(tuning.max_fling_px_s));
+    now += 0.1;
+    CHECK(d.fling(now) > 0);
+    CHECK(d.press(400, now));  // caught: that touch is no tap
+    CHECK(d.phase() == DragScroll::Phase::Pressed);
+    CHECK(d.fling(now + 0.1) == 0);
+    d.release(now + 0.1);
+    CHECK_FALSE(d.press(400, now + 0.2));  // nothing to catch now
+    d.release(now + 0.2);
+
+    d.press(100, now);
+    drag_along(d, 100, 400, now, 0.1);
+    d.release(now);
+    REQUIRE(d.flinging());
+    d.stop();
+    CHECK(d.phase() == DragScroll::Phase::Idle);
+    CHECK(d.fling(now + 0.1) == 0);
+}
+
+TEST_CASE("picture prefetch asks for the rows ahead of the scroll, nearest first",
+          "[station][pictures]") {
+    // Rows 10..12 on screen of 100, moving down: two screens ahead (13..18), one behind (9).
+    CHECK(prefetch_rows(10, 13, 100, 1) == std::vector<int>{13, 9, 14, 15, 16, 17, 18});
+    // Moving up: the same upwards.
+    CHECK(prefetch_rows(10, 13, 100, -1) == std::vector<int>{9, 13, 8, 7, 6, 5, 4});
+    // Still: a row either side.
+    CHECK(prefetch_rows(10, 13, 100, 0) == std::vector<int>{13, 9});
+    // Never past either end.
+    CHECK(prefetch_rows(95, 98, 100, 1) == std::vector<int>{98, 94, 99});
+    CHECK(prefetch_rows(0, 3, 100, -1) == std::vector<int>{3});
+    CHECK(prefetch_rows(0, 0, 0, 1).empty());
+    CHECK(prefetch_rows(0, 2, 10, 1, 3) == std::vector<int>{2, 3, 4, 5, 6, 7});
 }
 
 TEST_CASE("hold-to-confirm fires once, only after an unbroken hold", "[station][hold]") {

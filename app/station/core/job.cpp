@@ -180,6 +180,10 @@ void StationJob::run(JobRequest request) {
                                                      ": " + file.messages[0].text));
         walk.scanners.push_back(make_yara_scanner_factory(*rules, YaraScanOptions{},
                                                           std::make_shared<YaraScanStats>()));
+        // The rule files left out are kept with the run (as `exhibit triage` keeps them), so
+        // Findings lists them under "Not fully scanned".
+        auto left_out = scan_notes(rules->get(), nullptr);
+        walk.notes.insert(walk.notes.end(), left_out.begin(), left_out.end());
     }
 
     // Triage first: on scene the first answers matter more than the image.

@@ -177,6 +177,27 @@ void ThumbnailCache::clear() {
     order_.clear();
 }
 
+std::vector<int> prefetch_rows(int first, int end, int rows, int direction, int screens_ahead) {
+    std::vector<int> out;
+    first = std::clamp(first, 0, rows);
+    end = std::clamp(end, first, rows);
+    const int on_screen = std::max(end - first, 1);
+    const int ahead = direction == 0 ? 1 : on_screen * std::max(screens_ahead, 0);
+    const int behind = 1;
+    const int down = direction >= 0 ? ahead : behind, up = direction >= 0 ? behind : ahead;
+    // Interleaved nearest first, the leading side before the trailing one at each distance.
+    for (int k = 0; k < std::max(down, up); ++k) {
+        const int below = end + k, above = first - 1 - k;
+        const bool lead_down = direction >= 0;
+        for (int pass = 0; pass < 2; ++pass) {
+            const bool is_down = (pass == 0) == lead_down;
+            if (is_down && k < down && below < rows) out.push_back(below);
+            if (!is_down && k < up && above >= 0) out.push_back(above);
+        }
+    }
+    return out;
+}
+
 Thumbnail blur_thumbnail(const Thumbnail& sharp, int cells) {
     Thumbnail out = sharp;
     if (sharp.width <= 0 || sharp.height <= 0) return out;

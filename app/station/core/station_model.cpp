@@ -72,6 +72,7 @@ void StationModel::frame(double now) {
     picture_tasks_.drain();
     dispatch_thumbnails();
     ++frame_no_;
+    requests_this_frame_ = 0;
     if (auto list = monitor_.take_if_changed()) on_devices(std::move(*list));
 
     if (job_.running() || !throughput_.empty()) {
@@ -701,7 +702,11 @@ void StationModel::request_thumbnail(std::size_t file) {
         thumbs_.put(file, std::move(t));
         return;
     }
-    pending_[file] = frame_no_;
+    // Newer frames first; within a frame, the order of asking (the bits below the frame).
+    constexpr std::uint64_t kPerFrame = 1u << 24;
+    pending_[file] =
+        frame_no_ * kPerFrame +
+        (kPerFrame - 1 - std::min<std::uint64_t>(requests_this_frame_++, kPerFrame - 1));
 }
 
 // At the start of a frame: the files the grid asked for, newest first, go to the worker in

@@ -33,6 +33,7 @@ const char* kUsage =
     "  --cases DIR        case folder (default $EXHIBIT_CASES, else ~/exhibit-cases)\n"
     "  --image FILE       offer an image file beside the attached devices (repeatable)\n"
     "  --sysfs DIR        sysfs root (default /sys)\n"
+    "  --rules DIR        YARA rule packs offered (default the rules/ beside the program)\n"
     "  --no-hotplug       list devices once instead of following hotplug\n"
     "  --font FILE        body font (default DejaVu Sans from fonts-dejavu-core)\n"
     "  --script FILE      drive the station from a script (see app/station/ui/script.hpp)\n";
@@ -89,13 +90,19 @@ int parse(int argc, char** argv, Args& a) {
                 return usage_error("--theme takes day or night");
             a.theme = std::strcmp(v, "day") ? ui::Theme::Night : ui::Theme::Day;
         } else if (opt == "--cases" || opt == "--image" || opt == "--sysfs" || opt == "--font" ||
-                   opt == "--script") {
+                   opt == "--script" || opt == "--rules") {
             const char* v = value();
             if (!v) return usage_error(opt + " needs a value");
             if (opt == "--cases") a.config.case_root = v;
             if (opt == "--sysfs") a.config.sysfs_root = v;
             if (opt == "--font") a.font = v;
             if (opt == "--script") a.script = v;
+            if (opt == "--rules") {
+                std::error_code ec;
+                if (!std::filesystem::is_directory(v, ec))
+                    return usage_error(std::string("--rules ") + v + " is not a folder");
+                a.config.matching.rules_dir = v;
+            }
             if (opt == "--image") {
                 std::error_code ec;
                 if (!std::filesystem::is_regular_file(v, ec))

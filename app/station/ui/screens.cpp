@@ -438,7 +438,10 @@ void Screens::plan_screen() {
     ImGui::Spacing();
     Estimate e = model_.estimate();
     ImGui::PushFont(ui_.fonts.title);
-    ImGui::TextWrapped("Estimated time: up to %s", format_duration(e.total_seconds).c_str());
+    const std::string eta = format_duration(e.total_seconds);
+    // "up to under 1 s" says nothing the shorter form does not.
+    ImGui::TextWrapped("Estimated time: %s%s", eta.rfind("under", 0) == 0 ? "" : "up to ",
+                       eta.c_str());
     ImGui::PopFont();
     if (model_.measuring_speed())
         ImGui::TextDisabled("Measuring the device's read speed...");
@@ -608,8 +611,10 @@ void Screens::running_screen() {
             ImGui::Text("Files found: %" PRIu64 "   hashed: %" PRIu64 "   errors: %" PRIu64,
                         out->triage->files, out->triage->files_hashed, out->triage->errors);
         if (out->hit_counts.empty() && out->triage) ImGui::TextUnformatted("Hits: none");
+        ImGui::PushStyleColor(ImGuiCol_Text, p.warn);
         for (const auto& problem : out->rule_problems)
-            ImGui::TextColored(p.warn, "%s", problem.c_str());
+            ImGui::TextWrapped("%s", problem.c_str());  // a long path must not run off
+        ImGui::PopStyleColor();
         if (out->image && !out->image->hashes.sha256.empty()) {
             ImGui::PushFont(ui_.fonts.mono);
             ImGui::TextWrapped("MD5     %s", out->image->hashes.md5.c_str());
@@ -731,9 +736,15 @@ void Screens::findings_screen() {
     if (idx->groups.empty()) ImGui::TextDisabled("Nothing flagged.");
     for (std::size_t i = 0; i < idx->groups.size(); ++i) {
         const auto& g = idx->groups[i];
-        std::string label = g.title + "\n" + std::to_string(g.files.size()) +
-                            (g.files.size() == 1 ? " file" : " files") + "##group" +
-                            std::to_string(i);
+        std::string count =
+            std::to_string(g.files.size()) + (g.files.size() == 1 ? " file" : " files");
+        if (g.kind == "scan-note") {
+            // A rule file left out names no evidence file: "0 files" would read as "nothing".
+            const std::size_t n = idx->scan_notes.size();
+            count = std::to_string(n) + (n == 1 ? " note" : " notes") +
+                    (g.files.empty() ? "" : ", " + count);
+        }
+        std::string label = g.title + "\n" + count + "##group" + std::to_string(i);
         if (ui_.row(label.c_str(), findings_.group == static_cast<int>(i),
                     ui_.metrics.target_px * 1.4f)) {
             findings_.group = static_cast<int>(i);
@@ -928,9 +939,12 @@ void Screens::picture_grid(const FindingsIndex& index) {
         tile + name_h + ui_.metrics.target_px + ImGui::GetStyle().ItemSpacing.y * 3;
     const int rows = static_cast<int>((pictures.size() + columns - 1) / columns);
     std::map<std::size_t, bool> visible;
+    int first_row = rows, end_row = 0;
     ImGuiListClipper clipper;
     clipper.Begin(rows, cell_h);
     while (clipper.Step()) {
+        first_row = std::min(first_row, clipper.DisplayStart);
+        end_row = std::max(end_row, clipper.DisplayEnd);
         for (int r = clipper.DisplayStart; r < clipper.DisplayEnd; ++r) {
             for (int c = 0; c < columns; ++c) {
                 std::size_t k = static_cast<std::size_t>(r) * columns + c;
@@ -973,18 +987,37 @@ void Screens::picture_grid(const FindingsIndex& index) {
                     ImVec2 ia(a.x + (tile - w) / 2, a.y + (tile - h) / 2);
                     if (it != textures_.end())
                         dl->AddImage(it->second.id, ia, ImVec2(ia.x + w, ia.y + h));
+                } else if (thumb && !thumb->loading) {
+                    dl->AddText(ImVec2(a.x + gap, a.y + gap), ImGui::GetColorU32(p.muted),
+                                "Cannot show");
                 } else {
-                    const char* text = !thumb || thumb->loading ? "Loading..." : "Cannot show";
-                    dl->AddText(ImVec2(a.x + gap, a.y + gap), ImGui::GetColorU32(p.muted), text);
+                    // Not decoded yet: a quiet tile, no text flashing past in a fling.
+                    const float inset = tile * 0.2f;
+                    dl->AddRectFilled(ImVec2(a.x + inset, a.y + inset),
+                                      ImVec2(b.x - inset, b.y - inset),
+                                      ImGui::GetColorU32(ImGuiCol_Border, 0.12f), 6);
                 }
                 ImGui::Dummy(ImVec2(tile, tile));
-                std::string name = f.name + (f.deleted() ? " (deleted)" : "");
-                ImGui::PushClipRect(ImGui::GetCursorScreenPos(),
-                                    ImVec2(ImGui::GetCursorScreenPos().x + tile,
-                                           ImGui::GetCursorScreenPos().y + name_h),
-                                    true);
-                ImGui::TextUnformatted(name.c_str());
-                ImGui::PopClipRect();
+                // Deleted is said on the tile itself, where a long name cannot cut it off.
+                if (f.deleted()) {
+                    const char* word = "DELETED";
+                    const ImVec2 ws = ImGui::CalcTextSize(word);
+                    const float pad = gap / 2;
+                    dl->AddRectFilled(ImVec2(a.x, b.y - ws.y - 2 * pad), b,
+                                      ImGui::GetColorU32(p.bad), 6, ImDrawFlags_RoundCornersBottom);
+                    dl->AddText(ImVec2(a.x + pad, b.y - ws.y - pad),
+                                ImGui::GetColorU32(p.text_on_badge), word);
+                }
+                // The name, cut at the tile's width; drawn, not laid out, so a long name does
+                // not widen the cell and push the next tile towards the scroll bar.
+                {
+                    const ImVec2 at = ImGui::GetCursorScreenPos();
+                    const ImVec4 clip(at.x, at.y, at.x + tile, at.y + name_h);
+                    dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), at,
+                                ImGui::GetColorU32(ImGuiCol_Text), f.name.c_str(), nullptr, 0,
+                                &clip);
+                    ImGui::Dummy(ImVec2(tile, name_h - ImGui::GetStyle().ItemSpacing.y));
+                }
                 // By grid position, zero-padded: scripts find the top-left tile first.
                 char id[32];
                 std::snprintf(id, sizeof id, "##pic%06zu", k);
@@ -1008,6 +1041,22 @@ void Screens::picture_grid(const FindingsIndex& index) {
             }
         }
     }
+    // The rows the grid moves towards, asked for after the tiles on screen (which the
+    // worker therefore takes first), so a fling finds them decoded.
+    const float scroll = ImGui::GetScrollY();
+    if (scroll > grid_scroll_ + 0.5f || scroll < grid_scroll_ - 0.5f) {
+        grid_direction_ = scroll > grid_scroll_ ? 1 : -1;
+        grid_still_frames_ = 0;
+    } else if (++grid_still_frames_ > 30) {
+        grid_direction_ = 0;
+    }
+    grid_scroll_ = scroll;
+    if (first_row < end_row)
+        for (int r : prefetch_rows(first_row, end_row, rows, grid_direction_))
+            for (int c = 0; c < columns; ++c) {
+                const std::size_t k = static_cast<std::size_t>(r) * columns + c;
+                if (k < pictures.size()) model_.request_thumbnail(pictures[k]);
+            }
     ImGui::EndChild();
     // Textures of pictures scrolled away are freed.
     for (auto it = textures_.begin(); it != textures_.end();) {

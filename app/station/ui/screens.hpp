@@ -53,6 +53,9 @@ class Screens {
         bool sharp = false;
     };
     std::map<std::size_t, Texture> textures_;  // by file, the grid's visible pictures
+    float grid_scroll_ = 0;                    // the grid's scroll in the last frame
+    int grid_direction_ = 0;                   // where it last moved: 1 down, -1 up, 0 still
+    int grid_still_frames_ = 0;
 
   public:
     ~Screens() { drop_textures(); }

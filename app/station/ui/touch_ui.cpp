@@ -113,6 +113,81 @@ void apply_theme(Theme theme, const DisplayMetrics& m) {
     ImGui::GetStyle() = style;
 }
 
+void TouchUi::begin_frame() {
+    widgets_.clear();
+    touch_scroll();
+}
+
+namespace {
+
+// The innermost window at `pos`, from `w` outwards through its parent child windows, whose
+// content can scroll vertically; nullptr when the press is on its scroll bar (ImGui drags
+// that itself) or nothing there scrolls.
+ImGuiWindow* scrollable_at(ImGuiWindow* w, ImVec2 pos) {
+    for (; w; w = w->ParentWindow) {
+        if (!(w->Flags & ImGuiWindowFlags_NoScrollWithMouse) && w->ScrollMax.y > 0) {
+            if (w->ScrollbarY && ImGui::GetWindowScrollbarRect(w, ImGuiAxis_Y).Contains(pos))
+                return nullptr;
+            return w;
+        }
+        if (!(w->Flags & ImGuiWindowFlags_ChildWindow)) break;
+    }
+    return nullptr;
+}
+
+// Moves `w`'s content by `d` (the finger's direction); false when it was already at that
+// end, so a fling there stops.
+bool scroll_content(ImGuiWindow* w, float d) {
+    const float target = std::clamp(w->Scroll.y - d, 0.0f, w->ScrollMax.y);
+    if (target == w->Scroll.y) return d == 0;
+    ImGui::SetScrollY(w, target);
+    return true;
+}
+
+}  // namespace
+
+void TouchUi::touch_scroll() {
+    ImGuiContext& g = *GImGui;
+    const ImGuiIO& io = g.IO;
+    const double now = ImGui::GetTime();
+    static const ImGuiID kDragId = ImHashStr("##touch-scroll");
+    if (drag_.phase() == DragScroll::Phase::Idle) drag_ = DragScroll(drag_scroll_tuning(metrics));
+    // Takes the press from whatever widget has it: that button is not pressed on release
+    // and a hold there ends; nothing else highlights under the finger while it drags.
+    auto take = [&](ImGuiWindow* w) {
+        if (g.ActiveId != kDragId) ImGui::SetActiveID(kDragId, w);
+        ImGui::KeepAliveID(kDragId);
+    };
+    ImGuiWindow* w = scroll_window_ ? ImGui::FindWindowByID(scroll_window_) : nullptr;
+    if (io.MouseClicked[0]) {
+        w = scrollable_at(g.HoveredWindow, io.MousePos);
+        scroll_window_ = w ? w->ID : 0;
+        if (!w) {
+            drag_.stop();
+            return;
+        }
+        if (drag_.press(io.MousePos.y, now)) take(w);  // caught a fling: no tap
+        return;
+    }
+    if (io.MouseDown[0]) {
+        if (!w) {
+            drag_.stop();
+            return;
+        }
+        const float d = drag_.move(io.MousePos.y, now);
+        if (drag_.dragging() || g.ActiveId == kDragId) take(w);
+        if (d != 0) scroll_content(w, d);
+        return;
+    }
+    if (drag_.phase() == DragScroll::Phase::Pressed || drag_.dragging()) drag_.release(now);
+    if (g.ActiveId == kDragId) ImGui::ClearActiveID();
+    if (drag_.flinging()) {
+        const float d = drag_.fling(now);
+        if (!w || !scroll_content(w, d)) drag_.stop();
+    }
+    if (!drag_.flinging()) scroll_window_ = 0;
+}
+
 void TouchUi::note(const char* label) {
     widgets_.emplace(label, ImRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax()));
 }

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "exhibit/station/display_metrics.hpp"
+#include "exhibit/station/drag_scroll.hpp"
 #include "exhibit/station/hold_to_confirm.hpp"
 #include "exhibit/station/text_entry.hpp"
 
@@ -53,8 +54,19 @@ class TouchUi {
     std::function<ImTextureID(const std::uint8_t* rgba, int width, int height)> make_texture;
     std::function<void(ImTextureID)> free_texture;
 
-    // Call after ImGui::NewFrame (forgets the previous frame's widget rectangles).
-    void begin_frame() { widgets_.clear(); }
+    // Call after ImGui::NewFrame, before any window: forgets the previous frame's widget
+    // rectangles and scrolls by touch (see touch_scroll()).
+    void begin_frame();
+
+    // Drag scrolling for every scrolled window, in one place: a press on a window's content
+    // (not on its scroll bar) that moves more than the drag threshold scrolls the innermost
+    // window under it that can scroll vertically, and from then on belongs to that window,
+    // so the button or row where the finger went down is not pressed and a hold-to-confirm
+    // there is let go. A fast release flings the content on; a touch stops a fling. Runs
+    // from begin_frame(), before the widgets see this frame's input.
+    const DragScroll& drag_scroll() const { return drag_; }
+    // The window being dragged or flung (its ImGuiWindow::ID), or 0.
+    ImGuiID scrolling_window() const { return scroll_window_; }
 
     // A button at least target_px high; `width` 0 fits the label, -1 fills the line.
     bool button(const char* label, float width = 0, bool enabled = true);
@@ -82,6 +94,10 @@ class TouchUi {
 
   private:
     void note(const char* label);
+    void touch_scroll();
+
+    DragScroll drag_;
+    ImGuiID scroll_window_ = 0;
 
     std::map<std::string, ImRect> widgets_;
     std::map<ImGuiID, HoldToConfirm> holds_;

@@ -103,6 +103,12 @@ Expected<std::filesystem::path> bundle_image(const std::filesystem::path& bundle
 // colour remain, content does not.
 Thumbnail blur_thumbnail(const Thumbnail& sharp, int cells = 6);
 
+// The grid rows whose thumbnails to ask for before they scroll into view, nearest first:
+// `screens_ahead` screens' worth beyond the rows on screen [first, end) in the direction
+// the grid moves (`direction` > 0: towards the end, < 0: towards the start), and one row
+// the other way; a still grid gets one row either side. Never a row outside [0, rows).
+std::vector<int> prefetch_rows(int first, int end, int rows, int direction, int screens_ahead = 2);
+
 // Which one picture is revealed; revealing another hides the first.
 class PictureReveal {
   public:

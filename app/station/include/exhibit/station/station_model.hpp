@@ -171,11 +171,17 @@ class StationModel {
     const std::vector<std::size_t>& pictures() const { return pictures_; }
     // nullptr until requested; loading while queued or on the worker.
     const PictureThumb* thumbnail(std::size_t file) const;
+    // Asks for a thumbnail (again) this frame. The worker takes the newest frame's requests
+    // first and, within a frame, in the order they were made: the grid asks for the tiles
+    // on screen, then the rows ahead of its scroll (prefetch_rows), nearest first.
     void request_thumbnail(std::size_t file);
     PictureReveal reveal;
     static constexpr int kThumbnailSide = 160;
-    static constexpr std::size_t kThumbnailCache = 256;  // ~200 KiB each (sharp + blurred)
-    static constexpr std::size_t kThumbnailBatch = 32;   // files per parser worker
+    // ~200 KiB each (sharp + blurred): 50 MiB. The largest grid (1920x1080) shows 16 tiles
+    // and asks for two screens ahead: the cache holds those several times over, so a
+    // fling back finds the rows it passed.
+    static constexpr std::size_t kThumbnailCache = 256;
+    static constexpr std::size_t kThumbnailBatch = 32;  // files per parser worker
     const ThumbnailCache& thumbnail_cache() const { return thumbs_; }
     int picture_batches() const { return picture_batches_; }  // batches sent, for tests
     int picture_source_opens() const;                         // for tests
@@ -257,6 +263,7 @@ class StationModel {
     std::set<std::size_t> in_flight_;               // files the worker has now
     bool batch_running_ = false;
     std::uint64_t frame_no_ = 0, picture_generation_ = 0;
+    std::uint64_t requests_this_frame_ = 0;
     int picture_batches_ = 0;
     std::shared_ptr<PictureReader> picture_reader_;      // one per job, used on the worker
     std::shared_ptr<std::atomic<bool>> picture_cancel_;  // set when the job's pictures go
