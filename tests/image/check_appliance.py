@@ -124,6 +124,7 @@ os.unlink(bad.name)
 for script, shell in [(HELPER, "sh"), (os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-firstboot"), "sh"),
                       (os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-selfcheck"), "bash"),
                       (os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-clock-record"), "sh"),
+                      (os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-station-session"), "bash"),
                       (os.path.join(REPO, "image/build"), "bash"), (os.path.join(REPO, "image/customize-rootfs"), "bash")]:
     r = subprocess.run([shell, "-n", script], capture_output=True, text=True)
     check(r.returncode == 0 and os.access(script, os.X_OK), f"{os.path.relpath(script, REPO)} parses and is executable",
@@ -400,8 +401,17 @@ check(SELFCHECK_UNIT not in customize and not os.path.exists(
       os.path.join(units_dir, "multi-user.target.wants", SELFCHECK_UNIT)),
       "the image does not enable the self-check")
 station = open(os.path.join(units_dir, "exhibit-station.service")).read()
-for needle in ("User=exhibit", "Restart=always", "TTYPath=/dev/tty1", "Conflicts=getty@tty1.service", "cage"):
+for needle in ("User=exhibit", "Restart=always", "TTYPath=/dev/tty1", "Conflicts=getty@tty1.service", "cage",
+               "PAMName=", "LIBSEAT_BACKEND=logind"):
     check(needle in station, f"exhibit-station.service has {needle}")
+# The service's main process is the wrapper, which runs cage with the station as a child
+# (cage 0.1.4 would otherwise wait for ever for the (sd-pam) process on its error path).
+exec_start = re.findall(r"^ExecStart=(\S+)", station, re.M)
+session_script = open(os.path.join(ROOTFS, "usr/lib/exhibit/exhibit-station-session")).read()
+check(exec_start == ["/usr/lib/exhibit/exhibit-station-session"]
+      and re.search(r"^/usr/bin/cage .*-- /usr/bin/exhibit-station --fullscreen .*&$", session_script, re.M)
+      and 'exit "$status"' in session_script,
+      "exhibit-station.service runs cage and the station as children of exhibit-station-session", str(exec_start))
 
 # dracut puts the guard into the initramfs: the files it names must be the ones we ship.
 dracut_conf = open(os.path.join(ROOTFS, "etc/dracut.conf.d/exhibit.conf")).read()
