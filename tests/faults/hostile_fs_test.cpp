@@ -1,7 +1,7 @@
 // Hostile file systems that really break Debian's libtsk 4.11.1, found by fuzzing it and
 // minimised (tests/faults/hostile/README.md says how and what each does to `fls`): one
-// deadlocks it, one spins it for ever, one makes it allocate 3.3 GB. They sit on one MBR
-// disk beside the sample's healthy FAT16 volume, and the whole job runs on it: each hostile
+// deadlocks it, one keeps it busy for 40 s of CPU, one makes it allocate 3.3 GB. They sit on one
+// MBR disk beside the sample's healthy FAT16 volume, and the whole job runs on it: each hostile
 // partition costs its own parser worker and is recorded against that partition, the FAT16
 // is triaged in full, and the bundle verifies.
 #include <sqlite3.h>
