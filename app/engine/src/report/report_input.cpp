@@ -11,6 +11,7 @@
 
 #include "exhibit/hashing.hpp"
 #include "exhibit/report.hpp"
+#include "io/json_numbers.hpp"
 
 #ifndef EXHIBIT_VERSION
 #error "EXHIBIT_VERSION must be defined by the build"
@@ -253,15 +254,7 @@ T num(const json& j, const char* key) {
     if constexpr (std::is_floating_point_v<T>) {
         return it->get<T>();
     } else {
-        if (it->is_number_unsigned()) {
-            auto v = it->get<std::uint64_t>();
-            return std::in_range<T>(v) ? static_cast<T>(v) : T{};
-        }
-        if (it->is_number_integer()) {
-            auto v = it->get<std::int64_t>();
-            return std::in_range<T>(v) ? static_cast<T>(v) : T{};
-        }
-        return T{};
+        return io::json_integer_if<T>(*it).value_or(T{});
     }
 }
 
