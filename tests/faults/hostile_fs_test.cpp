@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -26,60 +25,24 @@ fs::path hostile(const std::string& name) {
 }
 
 struct Volume {
-    std::string what;  // how the test names it
-    std::vector<char> bytes;
+    std::string what;         // how the test names it
     std::uint64_t start = 0;  // sector
 };
 
-std::vector<char> read_bytes(const fs::path& path, std::uint64_t offset, std::uint64_t size) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<char> bytes(size);
-    in.seekg(static_cast<std::streamoff>(offset));
-    in.read(bytes.data(), static_cast<std::streamsize>(size));
-    REQUIRE(in.gcount() == static_cast<std::streamsize>(size));
-    return bytes;
-}
-
 // The sample's FAT16 volume (partition 5 of the sample device) as partition 1, then each
-// hostile volume as a Linux partition of its own, each starting on a 1 MiB boundary.
+// hostile volume as a Linux partition of its own (write_mbr_disk: 1 MiB boundaries).
 std::vector<Volume> make_disk(const fs::path& disk) {
-    std::vector<Volume> volumes;
-    std::ifstream layout(sample_dir() / "layout.tsv");
-    for (std::string line; std::getline(layout, line);) {
-        if (line.rfind("5\t", 0) != 0) continue;
-        std::istringstream f(line);
-        std::string part, type;
-        std::uint64_t start = 0, count = 0;
-        f >> part >> type >> start >> count;
-        volumes.push_back({"fat16", read_bytes(sample_image(), start * 512, count * 512)});
-    }
-    REQUIRE(volumes.size() == 1);
+    std::vector<Volume> volumes{{"fat16"}};
+    std::vector<MbrVolume> parts{{0x0e, sample_partition(5)}};
     for (const char* name :
          {"iso9660-orphan-deadlock.iso", "ext2-directory-run-spin.img", "ext2-memory-bomb.img"}) {
-        volumes.push_back({name, read_bytes(hostile(name), 0, fs::file_size(hostile(name)))});
+        volumes.push_back({name});
+        const auto bytes = read_file(hostile(name));
+        parts.push_back({0x83, std::vector<char>(bytes.begin(), bytes.end())});
     }
-    std::vector<char> image(2048 * 512, 0);
-    std::uint64_t next = 2048;
-    for (std::size_t i = 0; i < volumes.size(); ++i) {
-        Volume& v = volumes[i];
-        v.bytes.resize((v.bytes.size() + 511) / 512 * 512, 0);
-        const std::uint64_t sectors = v.bytes.size() / 512;
-        v.start = next;
-        char* e = image.data() + 446 + 16 * i;
-        e[4] = i == 0 ? 0x0e : static_cast<char>(0x83);
-        for (int k = 0; k < 4; ++k) {
-            e[8 + k] = static_cast<char>((v.start >> (8 * k)) & 0xff);
-            e[12 + k] = static_cast<char>((sectors >> (8 * k)) & 0xff);
-        }
-        image.resize(v.start * 512, 0);
-        image.insert(image.end(), v.bytes.begin(), v.bytes.end());
-        next = (v.start + sectors + 2047) / 2048 * 2048;
-    }
-    image[510] = 0x55;
-    image[511] = static_cast<char>(0xaa);
-    std::ofstream out(disk, std::ios::binary);
-    out.write(image.data(), static_cast<std::streamsize>(image.size()));
-    REQUIRE(out.good());
+    const auto starts = write_mbr_disk(disk, parts);
+    for (std::size_t i = 0; i < volumes.size(); ++i)
+        volumes[i].start = starts[i];
     return volumes;
 }
 

@@ -147,39 +147,59 @@ fs::path sample_dir() {
     return EXHIBIT_SAMPLE_DIR;
 }
 
-fs::path sample_small_disk(const fs::path& dir) {
+std::vector<char> sample_partition(int partition) {
     std::uint64_t start = 0, count = 0;
-    {
-        std::ifstream layout(sample_dir() / "layout.tsv");
-        for (std::string line; std::getline(layout, line);) {
-            if (line.rfind("5\t", 0) != 0) continue;
-            std::istringstream f(line);
-            std::string part, type;
-            f >> part >> type >> start >> count;
-        }
+    std::ifstream layout(sample_dir() / "layout.tsv");
+    const std::string prefix = std::to_string(partition) + "\t";
+    for (std::string line; std::getline(layout, line);) {
+        if (line.rfind(prefix, 0) != 0) continue;
+        std::istringstream f(line);
+        std::string part, type;
+        f >> part >> type >> start >> count;
     }
     REQUIRE(count > 0);
-    const fs::path disk = dir / "small-disk.img";
-    std::vector<char> head(2048 * 512u, 0);
-    char* e = head.data() + 446;
-    e[4] = 0x0e;
-    for (int i = 0; i < 4; ++i) {
-        e[8 + i] = static_cast<char>((2048u >> (8 * i)) & 0xff);
-        e[12 + i] = static_cast<char>((count >> (8 * i)) & 0xff);
-    }
-    head[510] = 0x55;
-    head[511] = static_cast<char>(0xaa);
     std::ifstream in(sample_image(), std::ios::binary);
     std::vector<char> volume(count * 512u);
     in.seekg(static_cast<std::streamoff>(start * 512u));
     in.read(volume.data(), static_cast<std::streamsize>(volume.size()));
     REQUIRE(in.gcount() == static_cast<std::streamsize>(volume.size()));
+    return volume;
+}
+
+std::vector<std::uint64_t> write_mbr_disk(const fs::path& disk,
+                                          const std::vector<MbrVolume>& volumes) {
+    REQUIRE(volumes.size() <= 4);
+    std::vector<char> image(2048 * 512u, 0);
+    std::vector<std::uint64_t> starts;
+    std::uint64_t next = 2048;
+    for (std::size_t i = 0; i < volumes.size(); ++i) {
+        const std::uint64_t sectors = (volumes[i].bytes.size() + 511) / 512;
+        char* e = image.data() + 446 + 16 * i;
+        e[4] = static_cast<char>(volumes[i].type);
+        for (int k = 0; k < 4; ++k) {
+            e[8 + k] = static_cast<char>((next >> (8 * k)) & 0xff);
+            e[12 + k] = static_cast<char>((sectors >> (8 * k)) & 0xff);
+        }
+        starts.push_back(next);
+        image.resize(next * 512, 0);
+        image.insert(image.end(), volumes[i].bytes.begin(), volumes[i].bytes.end());
+        image.resize((next + sectors) * 512, 0);
+        next = (next + sectors + 2047) / 2048 * 2048;
+    }
+    image[510] = 0x55;
+    image[511] = static_cast<char>(0xaa);
     std::ofstream out(disk, std::ios::binary);
-    out.write(head.data(), static_cast<std::streamsize>(head.size()));
-    out.write(volume.data(), static_cast<std::streamsize>(volume.size()));
+    out.write(image.data(), static_cast<std::streamsize>(image.size()));
     REQUIRE(out.good());
+    return starts;
+}
+
+fs::path sample_small_disk(const fs::path& dir) {
+    const fs::path disk = dir / "small-disk.img";
+    write_mbr_disk(disk, {{0x0e, sample_partition(5)}});
     return disk;
 }
+
 fs::path sample_image() {
     return sample_dir() / "sample.img";
 }

@@ -86,6 +86,18 @@ std::vector<TruthRow> sample_truth();
 
 fs::path sample_image();  // built by the sample_device ctest fixture
 fs::path sample_dir();
+// The bytes of the sample device's partition `partition` (as tests/sample/layout.tsv
+// numbers them).
+std::vector<char> sample_partition(int partition);
+// Writes an MBR disk holding each volume in a primary partition of its type (at most four),
+// the first at sector 2048 and each next one on the next 1 MiB boundary, zero-padded to
+// whole sectors. Returns each volume's first sector.
+struct MbrVolume {
+    unsigned char type;
+    std::vector<char> bytes;
+};
+std::vector<std::uint64_t> write_mbr_disk(const fs::path& disk,
+                                          const std::vector<MbrVolume>& volumes);
 // The sample device's 16 MiB FAT16 volume (partition 5) behind a one-partition MBR:
 // `dir`/small-disk.img, 17 MiB, for tests that run a whole job many times.
 fs::path sample_small_disk(const fs::path& dir);
