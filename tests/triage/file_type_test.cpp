@@ -113,6 +113,35 @@ TEST_CASE("text is typed by the short rules with the full database's MIME types"
     }
 }
 
+// The eight markup markers are found by one regex, then told apart in the order their
+// separate rules had: libmagic tried them by strength (the doctype first, the head tag
+// last), whatever their order in the text, and each looked for a start in the first 512
+// bytes.
+TEST_CASE("markup with several markers gets the type its strongest marker gives", "[filetype]") {
+    auto scanner = make_file_type_scanner();
+    const std::string pad(508, 'a');
+    const std::vector<Case> cases = {
+        {"a.txt", "<?php echo 1; ?>\n<html>\n", "text/html", "HTML document"},
+        {"b.txt", "some words first\n<?php echo 1; ?>\n", "text/x-php", "PHP script"},
+        {"c.txt", "<svg width=\"1\">\n<script>x()</script>\n", "image/svg+xml",
+         "SVG Scalable Vector Graphics image"},
+        {"d.txt", "<svg width=\"1\"></svg>\n<BODY>\n", "text/html", "HTML document"},
+        {"e.txt", "<HTML>\n<Body>upper case</Body>\n", "text/html", "HTML document"},
+        {"f.txt", "a frame: <IFRAME src=1>\n", "text/html", "HTML document"},
+        {"g.txt", "only <Head> here\n", "text/html", "HTML document"},
+        {"h.txt", "<?xml version=\"1.0\"?>\n<html>\n", "text/xml", "XML document"},
+        {"i.txt", "no markup at all, only < and > signs\n", "text/plain", "ASCII text"},
+        {"j.txt", pad + "<html>\n", "text/html", "HTML document"},     // starts at 508
+        {"k.txt", pad + "xxxxx<html>\n", "text/plain", "ASCII text"},  // starts at 513
+    };
+    for (const auto& c : cases) {
+        INFO(c.name);
+        Typed t = type_of(*scanner, c.name, c.content);
+        CHECK(t.mime == c.mime);
+        CHECK(t.words.starts_with(c.words));
+    }
+}
+
 TEST_CASE("names that contradict the content are flagged, text and binary", "[filetype]") {
     auto scanner = make_file_type_scanner();
     std::string jpeg("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 20);
