@@ -492,6 +492,7 @@ struct WalkEvent {
 class QueueSink : public WalkSink {
   public:
     static constexpr std::size_t kCapacity = 4096;
+    static constexpr std::size_t kWakeAt = 256;
 
     void volume_system(const std::string& type, const std::vector<VolumeEntry>& volumes) override {
         WalkEvent e;
@@ -535,11 +536,12 @@ class QueueSink : public WalkSink {
         not_empty_.notify_all();
     }
 
-    // Moves everything queued into `out`, waiting up to `wait` for something to come.
-    // False once the queue is closed and empty.
+    // Moves everything queued into `out`, once kWakeAt events are queued or after `wait`
+    // (events come in bursts of one or two a file: waking the database for each would cost
+    // a thread switch each). False once the queue is closed and empty.
     bool take(std::deque<WalkEvent>& out, std::chrono::milliseconds wait) {
         std::unique_lock lock(mutex_);
-        not_empty_.wait_for(lock, wait, [&] { return !queue_.empty() || closed_; });
+        not_empty_.wait_for(lock, wait, [&] { return queue_.size() >= kWakeAt || closed_; });
         if (queue_.empty() && closed_) return false;
         out.swap(queue_);
         not_full_.notify_all();
@@ -551,7 +553,7 @@ class QueueSink : public WalkSink {
         std::unique_lock lock(mutex_);
         not_full_.wait(lock, [&] { return queue_.size() < kCapacity; });
         queue_.push_back(std::move(e));
-        if (queue_.size() == 1) not_empty_.notify_one();
+        if (queue_.size() == kWakeAt) not_empty_.notify_one();
     }
 
     std::mutex mutex_;
@@ -588,8 +590,11 @@ Expected<std::unique_ptr<CaseDatabase>> CaseDatabase::open(const std::filesystem
     }
     sqlite3_busy_timeout(raw, 5000);
     // A file that is not SQLite fails on the first statement; say so plainly.
+    // A triage updates the hash indexes at random places: with SQLite's default 2 MiB page
+    // cache their pages are evicted and read back between commits. 32 MiB keeps the
+    // indexes of a few hundred thousand files in memory (it is a limit, not an allocation).
     if (auto s = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                          "PRAGMA foreign_keys=ON;");
+                          "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;");
         !s) {
         return make_error(ErrorKind::Format,
                           path.string() + " is not a usable case database: " + s.error().message);

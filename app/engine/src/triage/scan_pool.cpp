@@ -43,6 +43,7 @@ void ScanPool::stop() {
         std::lock_guard lock(w->mutex);
         stopping_ = true;
         w->changed.notify_all();
+        w->has_room.notify_all();
     }
     for (auto& w : workers_)
         if (w->thread.joinable()) w->thread.join();
@@ -51,24 +52,67 @@ void ScanPool::stop() {
 void ScanPool::push(Item item) {
     Worker& w = *workers_[current_];
     std::unique_lock lock(w.mutex);
-    w.changed.wait(lock, [&] { return w.queue.size() < kQueueLimit; });
-    if (item.kind == Item::Begin) ++w.pending_files;
+    if (w.queue.size() >= kQueueLimit) {
+        w.reader_waiting = true;
+        w.has_room.wait(lock, [&] { return w.queue.size() < kQueueLimit; });
+        w.reader_waiting = false;
+    }
+    if (item.begins) ++w.pending_files;
     w.queue.push_back(std::move(item));
-    w.changed.notify_all();
+    if (w.queue.size() == 1) w.changed.notify_all();  // it may be waiting for work
 }
 
 void ScanPool::begin_file(const FileEntry* file, std::uint64_t ordinal) {
-    current_ = next_;
-    next_ = (next_ + 1) % workers_.size();
-    push({Item::Begin, file, ordinal, {}, false, {}});
+    // The worker with the least queued: taking turns would leave one idle while the reader
+    // waits for room in the other's queue behind a large file.
+    std::size_t least = SIZE_MAX;
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+        std::lock_guard lock(workers_[i]->mutex);
+        if (workers_[i]->queue.size() < least) {
+            least = workers_[i]->queue.size();
+            current_ = i;
+        }
+    }
+    held_ = Item{};
+    held_.begins = true;
+    held_.file = file;
+    held_.ordinal = ordinal;
 }
 
-void ScanPool::add_chunk(std::vector<std::byte> bytes) {
-    push({Item::Chunk, nullptr, 0, std::move(bytes), false, {}});
+ScanPool::Chunk ScanPool::take_chunk(std::size_t capacity) {
+    {
+        std::lock_guard lock(spare_mutex_);
+        while (!spare_.empty()) {
+            Chunk c = std::move(spare_.back());
+            spare_.pop_back();
+            if (c.capacity >= capacity) {
+                c.size = 0;
+                return c;
+            }
+        }
+    }
+    return Chunk{std::make_unique_for_overwrite<std::byte[]>(capacity), capacity, 0};
+}
+
+void ScanPool::give_back(Chunk chunk) {
+    std::lock_guard lock(spare_mutex_);
+    if (spare_.size() < kSpareLimit) spare_.push_back(std::move(chunk));
+}
+
+void ScanPool::add_chunk(Chunk chunk) {
+    if (held_.bytes.data) {  // the chunk before is not the last: on its way
+        push(std::move(held_));
+        held_ = Item{};
+    }
+    held_.bytes = std::move(chunk);
 }
 
 void ScanPool::end_file(bool complete, std::string error) {
-    push({Item::End, nullptr, 0, {}, complete, std::move(error)});
+    held_.ends = true;
+    held_.complete = complete;
+    held_.error = std::move(error);
+    push(std::move(held_));
+    held_ = Item{};
 }
 
 void ScanPool::drain() {
@@ -105,31 +149,30 @@ void ScanPool::run(Worker& w, const std::vector<ScannerFactory>& factories) {
             if (w.queue.empty()) return;  // stopping and nothing left
             item = std::move(w.queue.front());
             w.queue.pop_front();
-            w.changed.notify_all();
+            // The reader, when it waits for room, is woken once half the queue is free.
+            if (w.reader_waiting && w.queue.size() <= kQueueLimit / 2) w.has_room.notify_one();
         }
-        switch (item.kind) {
-            case Item::Begin:
-                file = item.file;
-                ordinal = item.ordinal;
-                for (auto& s : scanners)
-                    s->begin(*file);
-                break;
-            case Item::Chunk:
-                for (auto& s : scanners)
-                    s->update(item.bytes);
-                break;
-            case Item::End: {
-                ContentResult result;
-                for (auto& s : scanners)
-                    s->finish(result.findings);
-                result.content_read = item.complete;
-                result.content_error = std::move(item.error);
-                done_(ordinal, std::move(result));
-                std::lock_guard lock(w.mutex);
-                --w.pending_files;
-                w.changed.notify_all();
-                break;
-            }
+        if (item.begins) {
+            file = item.file;
+            ordinal = item.ordinal;
+            for (auto& sc : scanners)
+                sc->begin(*file);
+        }
+        if (item.bytes.data) {
+            for (auto& sc : scanners)
+                sc->update(std::span<const std::byte>(item.bytes.data.get(), item.bytes.size));
+            give_back(std::move(item.bytes));
+        }
+        if (item.ends) {
+            ContentResult result;
+            for (auto& sc : scanners)
+                sc->finish(result.findings);
+            result.content_read = item.complete;
+            result.content_error = std::move(item.error);
+            done_(ordinal, std::move(result));
+            std::lock_guard lock(w.mutex);
+            --w.pending_files;
+            w.changed.notify_all();
         }
     }
 }

@@ -269,8 +269,8 @@ void scan_contents(WorkerSide& side, WorkerScan& scan, TSK_FS_INFO* fs,
             }
             const std::size_t want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size, f.size - offset));
-            std::vector<std::byte> chunk(want);
-            auto* into = reinterpret_cast<char*>(chunk.data());
+            triage_detail::ScanPool::Chunk chunk = pool.take_chunk(chunk_size);
+            auto* into = reinterpret_cast<char*>(chunk.data.get());
             ssize_t n = f.stream.empty()
                             ? tsk_fs_file_read(file.get(), static_cast<TSK_OFF_T>(offset), into,
                                                want, TSK_FS_FILE_READ_FLAG_NONE)
@@ -284,7 +284,7 @@ void scan_contents(WorkerSide& side, WorkerScan& scan, TSK_FS_INFO* fs,
                         std::to_string(f.size) + ": " + tsk_message();
                 break;
             }
-            chunk.resize(static_cast<std::size_t>(n));
+            chunk.size = static_cast<std::size_t>(n);
             pool.add_chunk(std::move(chunk));
             offset += static_cast<std::uint64_t>(n);
             unreported += static_cast<std::uint64_t>(n);
@@ -300,8 +300,9 @@ void scan_contents(WorkerSide& side, WorkerScan& scan, TSK_FS_INFO* fs,
                         ", which holds part of this file";
             }
         }
-        // The reading is over (the file is being scanned) before its findings can come.
-        side.send(MessageType::End, encode_end(complete, error));
+        // The reading is over (the file is being scanned) before its findings can come; it
+        // goes out with them or with the next file's begin, whichever is first.
+        side.send_later(MessageType::End, encode_end(complete, error));
         pool.end_file(complete, std::move(error));
     }
     pool.drain();

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -124,21 +125,31 @@ class ChildSide final : public WorkerSide, public Source {
 
     void send(MessageType type, std::span<const std::byte> payload) override {
         std::lock_guard lock(send_mutex_);  // scanner threads report too
-        // Small frames (all but content) go in one piece: one system call each.
-        const bool small = payload.size() <= sizeof small_ - kFrameHeader;
-        std::byte* header = small ? small_ : large_header_;
-        put_frame_header(header, type, payload.size());
-        if (small) {
-            if (!payload.empty())  // an empty span may hold a null pointer
-                std::memcpy(small_ + kFrameHeader, payload.data(), payload.size());
-            if (!send_all(kWorkerSocket, small_, kFrameHeader + payload.size()))
-                ::_exit(kExitLostSupervisor);
+        // Small frames (all but content) go in one piece with the held ones: one system
+        // call for them all.
+        if (held_.size() + kFrameHeader + payload.size() <= kHoldLimit) {
+            hold(type, payload);
+            flush_held();
             return;
         }
-        if (!send_all(kWorkerSocket, header, kFrameHeader) ||
-            !send_all(kWorkerSocket, payload.data(), payload.size())) {
-            ::_exit(kExitLostSupervisor);
+        flush_held();
+        send_now(type, payload);
+    }
+
+    void send_later(MessageType type, std::span<const std::byte> payload) override {
+        std::lock_guard lock(send_mutex_);
+        if (held_.size() + kFrameHeader + payload.size() > kHoldLimit) flush_held();
+        if (kFrameHeader + payload.size() > kHoldLimit) {  // too big to hold
+            send_now(type, payload);
+            return;
         }
+        hold(type, payload);
+    }
+
+    // Sends whatever is held (when the task ends).
+    void flush() {
+        std::lock_guard lock(send_mutex_);
+        flush_held();
     }
 
     const SourceInfo& info() const override { return info_; }
@@ -172,12 +183,34 @@ class ChildSide final : public WorkerSide, public Source {
     }
 
   private:
+    static constexpr std::size_t kHoldLimit = 64 * 1024;
+
+    void hold(MessageType type, std::span<const std::byte> payload) {
+        const std::size_t at = held_.size();
+        held_.resize(at + kFrameHeader + payload.size());
+        put_frame_header(held_.data() + at, type, payload.size());
+        if (!payload.empty())  // an empty span may hold a null pointer
+            std::memcpy(held_.data() + at + kFrameHeader, payload.data(), payload.size());
+    }
+    void flush_held() {
+        if (held_.empty()) return;
+        if (!send_all(kWorkerSocket, held_.data(), held_.size())) ::_exit(kExitLostSupervisor);
+        held_.clear();
+    }
+    void send_now(MessageType type, std::span<const std::byte> payload) {
+        std::byte header[kFrameHeader];
+        put_frame_header(header, type, payload.size());
+        if (!send_all(kWorkerSocket, header, kFrameHeader) ||
+            !send_all(kWorkerSocket, payload.data(), payload.size())) {
+            ::_exit(kExitLostSupervisor);
+        }
+    }
+
     SourceInfo info_;
     std::optional<DescriptorSource> direct_;
     const std::atomic<bool>& cancel_;
     std::mutex send_mutex_, read_mutex_;
-    std::byte small_[16384];
-    std::byte large_header_[kFrameHeader];
+    std::vector<std::byte> held_;  // whole frames, in order, not yet sent
 };
 
 // Address space (field 0) or resident memory (field 1) of a process, in bytes.
@@ -249,6 +282,7 @@ bool send_within(int fd, const std::byte* data, std::size_t size, std::chrono::m
     try {
         ChildSide side(info, std::move(direct), cancel);
         body(side);
+        side.flush();
     } catch (const std::bad_alloc&) {
         ::_exit(kExitOutOfMemory);
     } catch (...) {

@@ -55,8 +55,14 @@ class WorkerSide {
   public:
     virtual ~WorkerSide() = default;
     virtual Source& source() = 0;
-    // Sends one frame; a lost supervisor ends the worker.
+    // Sends one frame, after any held ones; a lost supervisor ends the worker.
     virtual void send(MessageType type, std::span<const std::byte> payload) = 0;
+    // Holds a frame back, to go with the next send() in one write (or when the task
+    // ends): for a frame that something else always follows soon, and that may wait for
+    // it, such as a file's end (its findings or the next file's begin follow). Never for a
+    // frame that must be out before the worker does something risky (a file's begin, a
+    // listing entry), nor for one nothing may follow for long (a file's findings).
+    virtual void send_later(MessageType type, std::span<const std::byte> payload) = 0;
     // The supervisor's cancel, as of now.
     virtual bool cancelled() const = 0;
 };
