@@ -76,6 +76,10 @@ class YaraScanner final : public Scanner {
         scanner_.reset(s);
         yr_scanner_set_callback(s, &YaraScanner::on_message, this);
         yr_scanner_set_timeout(s, options_.timeout_seconds);
+        // It scans our own buffer, never a mapped file that can shrink under it: no signal
+        // handlers to install and remove around every file (two system calls each); a
+        // fault would end the parser worker, which the supervisor survives.
+        yr_scanner_set_flags(s, SCAN_FLAGS_NO_TRYCATCH);
     }
 
     void begin(const FileEntry& file) override {
