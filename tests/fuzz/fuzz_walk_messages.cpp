@@ -12,7 +12,7 @@ using namespace exhibit::triage_detail;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     const std::span<const std::byte> in(reinterpret_cast<const std::byte*>(data + 1), size - 1);
-    switch (data[0] % 9) {
+    switch (data[0] % 10) {
         case 0: {
             auto h = read_frame_header(in);
             if (h && h->second > kMaxPayload) __builtin_trap();
@@ -51,6 +51,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 8: {
             auto r = decode_read(in);
             if (r && (r->length == 0 || r->length > kMaxReadRequest)) __builtin_trap();
+            break;
+        }
+        case 9: {
+            auto f = decode_findings(in);
+            // Decoded findings re-encode to something that decodes to the same findings.
+            if (f) {
+                auto again = decode_findings(encode_findings(f->ordinal, f->result));
+                if (!again || again->ordinal != f->ordinal ||
+                    again->result.findings.hashes.sha256 != f->result.findings.hashes.sha256 ||
+                    again->result.findings.hits.size() != f->result.findings.hits.size() ||
+                    again->result.findings.notes.size() != f->result.findings.notes.size()) {
+                    __builtin_trap();
+                }
+            }
             break;
         }
     }

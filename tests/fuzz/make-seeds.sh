@@ -160,10 +160,20 @@ def cbor(v):
     if isinstance(v, str): b = v.encode(); return head(3, len(b)) + b
     if isinstance(v, list): return head(4, len(v)) + b''.join(cbor(x) for x in v)
     if isinstance(v, dict): return head(5, len(v)) + b''.join(cbor(k) + cbor(x) for k, x in v.items())
-entry = {"fs": 0, "path": "Users/alice/notes.txt", "name": "notes.txt", "stream": "", "meta": 14,
-         "nt": "r", "mt": "r", "size": 2139, "na": True, "ma": True, "m": 1700000000, "a": 0,
-         "c": 1700000000, "b": -1, "mode": 420, "uid": 0, "gid": 0, "st": 0, "sid": 0,
-         "first": 1234, "content": True}
+# The per-file messages: little-endian fields, strings with a u32 length first.
+def s32(v): b = v.encode(); return struct.pack('<I', len(b)) + b
+entry = (struct.pack('<I', 0) + s32("Users/alice/notes.txt") + s32("notes.txt") + s32("") +
+         struct.pack('<Q', 14) + b"rr" + struct.pack('<Q', 2139) + bytes([1, 1, 1]) +
+         struct.pack('<qqqq', 1700000000, 0, 1700000000, -1) + struct.pack('<III', 420, 0, 0) +
+         struct.pack('<HH', 0, 0) + struct.pack('<Q', 1234))
+findings = (struct.pack('<Q', 17) + bytes([1]) + s32("") + s32("d41d8cd98f00b204e9800998ecf8427e") +
+            s32("da39a3ee5e6b4b0d3255bfef95601890afd80709") +
+            s32("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") +
+            s32("text/plain") + s32("ASCII text") + bytes([0]) + s32("unknown") +
+            struct.pack('<I', 1) + s32("yara") + s32("pem_private_key") + s32("private_keys") +
+            s32("high") + s32('{"strings":[]}') +
+            struct.pack('<I', 1) + s32("yara-truncated") + s32("/big.bin") + s32("first 1024 of 4096 bytes") +
+            struct.pack('<QQQQ', 1, 1024, 1, 0))
 seeds = {
     "frame-entry": bytes([0]) + bytes([4]) + struct.pack('<I', 200),
     "volumes": bytes([1]) + cbor({"type": "dos", "volumes": [
@@ -171,11 +181,12 @@ seeds = {
         {"i": 2, "o": 1048576, "l": 33554432, "d": "Win95 FAT32 (0x0c)", "a": True, "t": False}]}),
     "file-system": bytes([2]) + cbor({"volume": 2, "offset": 1048576, "type": "fat32", "bs": 512, "bc": 65536}),
     "error": bytes([3]) + cbor({"volume": 3, "offset": 34603008, "message": "no file system"}),
-    "entry": bytes([4]) + cbor(entry),
+    "entry": bytes([4]) + entry,
     "listing-done": bytes([5]) + cbor({"files": 40, "bytes": 5000000}),
-    "begin": bytes([6]) + cbor({"ordinal": 17}),
-    "end": bytes([7]) + cbor({"complete": False, "error": "content unreadable at offset 0"}),
+    "begin": bytes([6]) + struct.pack('<Q', 17),
+    "end": bytes([7]) + bytes([0]) + s32("content unreadable at offset 0"),
     "read": bytes([8]) + struct.pack('<QQ', 65536, 65536),
+    "findings": bytes([9]) + findings,
 }
 for name, data in seeds.items(): open(f'{d}/{name}', 'wb').write(data)
 PY

@@ -1,9 +1,11 @@
 // What a parser worker and its supervisor say to each other over their socket.
 //
 // The worker (a child process running The Sleuth Kit on hostile bytes) sends frames:
-// one type byte, a 4-byte little-endian payload length, the payload. Structured payloads
-// are CBOR (nlohmann_json); content chunks are raw bytes; read requests are two
-// little-endian u64 (offset, length); progress is one little-endian u64. The supervisor answers
+// one type byte, a 4-byte little-endian payload length, the payload. The messages of each
+// file (entry, begin, end, findings) are little-endian fixed-size fields and strings with
+// a u32 length before them, in the order walk_messages.cpp writes them; the others are
+// CBOR (nlohmann_json); content chunks are raw bytes; read requests are two little-endian
+// u64 (offset, length); progress is one little-endian u64. The supervisor answers
 // each read request with a 12-byte header (i32 errno, 0 for success; u64 length) and then the bytes
 // read, or the failure's message.
 //
