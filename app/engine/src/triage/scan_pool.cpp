@@ -115,6 +115,12 @@ void ScanPool::end_file(bool complete, std::string error) {
     held_ = Item{};
 }
 
+bool ScanPool::end_would_wait() {
+    Worker& w = *workers_[current_];
+    std::lock_guard lock(w.mutex);
+    return w.queue.size() >= kQueueLimit;
+}
+
 void ScanPool::drain() {
     for (auto& w : workers_) {
         std::unique_lock lock(w->mutex);

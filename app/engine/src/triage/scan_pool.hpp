@@ -46,6 +46,9 @@ class ScanPool {
     Chunk take_chunk(std::size_t capacity);
     void add_chunk(Chunk chunk);
     void end_file(bool complete, std::string error);
+    // True when end_file() would wait for room in the file's worker's queue (the reader is
+    // the only one adding to it, so the answer holds until it adds).
+    bool end_would_wait();
     // Waits until every file handed in so far is finished.
     void drain();
 

@@ -301,10 +301,14 @@ void scan_contents(WorkerSide& side, WorkerScan& scan, TSK_FS_INFO* fs,
             }
         }
         // The reading is over (the file is being scanned) before its findings can come; it
-        // goes out with them or with the next file's begin, whichever is first.
+        // goes out with them or with the next file's begin, whichever is first, or before
+        // the reader waits: a scanner thread that crashed meanwhile must find this file
+        // counted as being scanned (read again by the next worker), not as being read.
         side.send_later(MessageType::End, encode_end(complete, error));
+        if (pool.end_would_wait()) side.flush();
         pool.end_file(complete, std::move(error));
     }
+    side.flush();
     pool.drain();
 }
 

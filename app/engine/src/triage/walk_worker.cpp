@@ -146,8 +146,7 @@ class ChildSide final : public WorkerSide, public Source {
         hold(type, payload);
     }
 
-    // Sends whatever is held (when the task ends).
-    void flush() {
+    void flush() override {
         std::lock_guard lock(send_mutex_);
         flush_held();
     }

@@ -63,6 +63,8 @@ class WorkerSide {
     // frame that must be out before the worker does something risky (a file's begin, a
     // listing entry), nor for one nothing may follow for long (a file's findings).
     virtual void send_later(MessageType type, std::span<const std::byte> payload) = 0;
+    // Sends whatever is held now: before waiting for anything that may take long.
+    virtual void flush() = 0;
     // The supervisor's cancel, as of now.
     virtual bool cancelled() const = 0;
 };
