@@ -3,8 +3,11 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "exhibit/platform/device_discovery.hpp"
 #include "exhibit/platform/device_watcher.hpp"
@@ -151,22 +154,34 @@ bool DeviceCommands::selected() const {
 
 int DeviceCommands::run(const std::atomic<bool>& cancel) {
     if (devices_->parsed()) {
+        // Events that come before the listing is out wait for it: the listing first, then
+        // one line per event, as --help promises (declared before the watcher, which may
+        // still call its observer until it is stopped).
+        std::mutex out_mutex;
+        bool listed = false;
+        std::vector<std::string> early;
+        auto print_event = [&](std::string line) {
+            std::lock_guard lock(out_mutex);
+            if (listed) {
+                std::cout << line << std::endl;
+            } else {
+                early.push_back(std::move(line));
+            }
+        };
         platform::DeviceWatcher watcher;
         if (watch_) {
             // Start before listing so nothing plugged in between the two is missed.
-            watcher.add_observer([this](const platform::DeviceEvent& e) {
+            watcher.add_observer([this, &print_event](const platform::DeviceEvent& e) {
                 if (devices_json_) {
-                    std::cout << json{{"event", platform::to_string(e.kind)},
-                                      {"name", e.name},
-                                      {"size_bytes", e.size_bytes}}
-                                     .dump()
-                              << std::endl;
+                    print_event(json{{"event", platform::to_string(e.kind)},
+                                     {"name", e.name},
+                                     {"size_bytes", e.size_bytes}}
+                                    .dump());
                 } else {
-                    std::cout << platform::to_string(e.kind) << " /dev/" << e.name;
-                    if (e.kind != platform::DeviceEvent::Kind::Removed) {
-                        std::cout << " (" << human_bytes(static_cast<double>(e.size_bytes)) << ")";
-                    }
-                    std::cout << std::endl;
+                    std::string line = std::string(platform::to_string(e.kind)) + " /dev/" + e.name;
+                    if (e.kind != platform::DeviceEvent::Kind::Removed)
+                        line += " (" + human_bytes(static_cast<double>(e.size_bytes)) + ")";
+                    print_event(std::move(line));
                 }
             });
             if (auto ec = watcher.start()) {
@@ -175,15 +190,23 @@ int DeviceCommands::run(const std::atomic<bool>& cancel) {
             }
         }
         auto disks = listed_devices(all_);
-        if (devices_json_) {
-            json list = json::array();
-            for (const auto& disk : disks)
-                list.push_back(disk_json(disk));
-            std::cout << (watch_ ? json{{"devices", list}}.dump() : json{{"devices", list}}.dump(2))
-                      << std::endl;
-        } else {
-            print_table(disks);
-            if (watch_) std::cout << "watching for devices; Ctrl-C to stop" << std::endl;
+        {
+            std::lock_guard lock(out_mutex);
+            if (devices_json_) {
+                json list = json::array();
+                for (const auto& disk : disks)
+                    list.push_back(disk_json(disk));
+                std::cout << (watch_ ? json{{"devices", list}}.dump()
+                                     : json{{"devices", list}}.dump(2))
+                          << std::endl;
+            } else {
+                print_table(disks);
+                if (watch_) std::cout << "watching for devices; Ctrl-C to stop" << std::endl;
+            }
+            listed = true;
+            for (const auto& line : early)
+                std::cout << line << std::endl;
+            early.clear();
         }
         while (watch_ && !cancel.load()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
