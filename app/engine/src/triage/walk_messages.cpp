@@ -139,14 +139,13 @@ void put_frame_header(std::byte* out, MessageType type, std::size_t size) {
 
 Expected<std::pair<MessageType, std::size_t>> read_frame_header(std::span<const std::byte> in) {
     if (in.size() < kFrameHeader) return malformed("frame", "header cut short");
-    const auto type = std::to_integer<std::uint8_t>(in[0]);
+    Reader header(in.first(kFrameHeader));  // long enough: it cannot throw
+    const std::uint8_t type = header.u8();
     if (type < static_cast<std::uint8_t>(MessageType::VolumeSystem) ||
         type > static_cast<std::uint8_t>(MessageType::UnallocatedNote)) {
         return malformed("frame", "unknown type " + std::to_string(type));
     }
-    std::size_t size = 0;
-    for (int i = 3; i >= 0; --i)
-        size = (size << 8) | std::to_integer<std::size_t>(in[1 + static_cast<std::size_t>(i)]);
+    const std::size_t size = header.u32();
     if (size > kMaxPayload)
         return malformed("frame", std::to_string(size) + " bytes is over the limit");
     return std::pair{static_cast<MessageType>(type), size};
